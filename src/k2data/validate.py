@@ -1,0 +1,258 @@
+"""Validate a data package: structure (frictionless), meaning (Pandera) and cross-table links.
+
+:func:`validate` never raises for bad data or a bad descriptor: it returns a
+:class:`~k2data._report.ValidationReport` listing every problem with its
+file, row number as in the file, field, value and message.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from ._descriptor import PackageSpec, TableSpec, read_descriptor
+from ._report import Problem, ValidationReport, finalize
+from ._resources import bundled_descriptor_path
+from .errors import DescriptorError
+from .load import coerce_frame
+from .rules import reference_problems, row_rules
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["resolve_descriptor", "unsafe_path_reason", "validate"]
+
+UPDATE_HINT = "run `k2data update` to refresh the hashes after editing a data file"
+
+
+def resolve_descriptor(path: str | Path | None) -> Path:
+    """The descriptor a user means: the bundled one, a file, or a folder holding ``datapackage.json``."""
+    if path is None:
+        return bundled_descriptor_path()
+    p = Path(path)
+    if p.is_dir():
+        p = p / "datapackage.json"
+    return p
+
+
+def unsafe_path_reason(path: str) -> str | None:
+    """Why a resource path must not be read, or ``None`` if it is a safe relative path."""
+    if urlparse(path).scheme not in ("", "file") or "://" in path:
+        return "is a remote URL; k2data reads only files inside the package and never fetches"
+    if path.startswith(("/", "\\")) or Path(path).is_absolute() or (len(path) > 1 and path[1] == ":"):
+        return "is an absolute path; resource paths must be relative to datapackage.json"
+    if ".." in Path(path).parts or ".." in path.replace("\\", "/").split("/"):
+        return "points outside the package ('..'); resource paths must stay inside its folder"
+    return None
+
+
+def validate(path: str | Path | None = None) -> ValidationReport:
+    """Validate a data package and return a report (never raises for bad data).
+
+    Runs the frictionless structural checks (types, constraints, primary and
+    foreign keys, hashes), the Pandera schemas derived from the descriptor
+    with k2data's row rules, and the cross-table rules (list-valued foreign
+    keys).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A ``datapackage.json`` or a folder holding one. Default: the package
+        bundled with k2data.
+
+    Returns
+    -------
+    ValidationReport
+        ``report.valid`` is ``True`` when nothing was found;
+        ``report.problems`` lists each problem with ``file``, ``row``,
+        ``field``, ``value`` and ``message``.
+
+    Examples
+    --------
+    >>> import k2data
+    >>> report = k2data.validate()
+    >>> report.valid, report.problems
+    (True, [])
+    """
+    descriptor = resolve_descriptor(path)
+    shown = str(descriptor)
+    try:
+        pkg = read_descriptor.__wrapped__(descriptor.resolve())
+    except DescriptorError as exc:
+        return ValidationReport(shown, [Problem(descriptor.name, None, None, None, str(exc).split(": ", 1)[-1], "descriptor")])
+    base = pkg.path.parent
+    problems: list[Problem] = []
+    readable: list[TableSpec] = []
+    for table in pkg.tables:
+        reason = unsafe_path_reason(table.path)
+        if reason is not None:
+            problems.append(Problem(descriptor.name, None, f"resources[{table.name}].path", table.path, f"resource path {reason}", "unsafe-path"))
+        elif not (base / table.path).is_file():
+            problems.append(Problem(table.path, None, None, None, f"data file of resource {table.name!r} is missing", "missing-file"))
+        else:
+            readable.append(table)
+    problems += _frictionless_problems(pkg, readable)
+    frames: dict[str, pd.DataFrame] = {}
+    for table in readable:
+        frame, table_problems = _pandera_problems(table, base)
+        problems += table_problems
+        if frame is not None:
+            frames[table.name] = frame
+    problems += reference_problems(pkg, frames)
+    return ValidationReport(shown, finalize(problems))
+
+
+def _frictionless_problems(pkg: PackageSpec, readable: list[TableSpec]) -> list[Problem]:
+    from frictionless import FrictionlessException, Package
+
+    names = {t.name for t in readable}
+    raw = copy.deepcopy(pkg.raw)
+    raw["resources"] = [r for r in raw.get("resources", []) if r.get("name") in names]
+    for res in raw["resources"]:
+        schema = res.get("schema", {})
+        fks = schema.get("foreignKeys", [])
+        kept = [fk for fk in fks if (fk.get("reference") or {}).get("resource", res["name"]) in names]
+        if len(kept) != len(fks):
+            schema["foreignKeys"] = kept
+        if not res.get("hash"):
+            res.pop("hash", None)
+    by_name = {t.name: t for t in readable}
+    try:
+        package = Package(raw, basepath=str(pkg.path.parent))
+        report = package.validate()
+    except FrictionlessException as exc:
+        return [Problem(pkg.path.name, None, None, None, f"descriptor is not a valid data package: {exc.error.message}", "descriptor")]
+    problems = [Problem(pkg.path.name, None, None, None, e.message, e.type) for e in report.errors]
+    for task in report.tasks:
+        table = by_name.get(task.name)
+        file = table.path if table else str(task.place)
+        for e in task.errors:
+            problems.append(_from_frictionless(e, file, table))
+    return problems
+
+
+def _from_frictionless(e: Any, file: str, table: TableSpec | None) -> Problem:
+    row = getattr(e, "row_number", None)
+    field = getattr(e, "field_name", None)
+    value = getattr(e, "cell", None)
+    message = e.message
+    if e.type == "foreign-key":
+        fields = list(getattr(e, "field_names", None) or [])
+        cells = list(getattr(e, "field_cells", None) or [])
+        field = ",".join(fields) or None
+        value = ",".join(str(c) for c in cells) or None
+        ref = getattr(e, "reference_name", "")
+        message = f"{value!r} not found in the lookup table {ref!r}"
+    elif e.type == "primary-key" and table is not None:
+        field = ",".join(table.primary_key)
+        message = "duplicate primary key: the same value as an earlier row"
+    elif e.type in ("hash-count", "byte-count"):
+        message = f"{e.message}; {UPDATE_HINT}"
+    elif e.type == "constraint-error" and field is not None:
+        message = e.note or e.message
+    elif e.type == "type-error":
+        message = f"value is not of type {getattr(e, 'field_type', '')!s}".rstrip() + (f" ({e.note})" if getattr(e, "note", "") else "")
+    elif getattr(e, "note", ""):
+        message = e.note
+    return Problem(file, row, field, None if value is None else str(value), message, e.type)
+
+
+def _read_raw(table: TableSpec, base: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.read_csv(
+        base / table.path,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        skip_blank_lines=False,
+        encoding="utf-8",
+    )
+
+
+def _pandera_problems(table: TableSpec, base: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    import pandas as pd
+
+    os.environ.setdefault("DISABLE_PANDERA_IMPORT_WARNING", "True")
+    import pandera.pandas as pa
+
+    from .schemas import table_schema
+
+    try:
+        raw = _read_raw(table, base)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, [Problem(table.path, None, None, None, f"cannot be parsed as CSV: {first}", "source-error")]
+    if list(raw.columns) != table.field_names:
+        return None, []  # header problems are reported by the structural checks
+    blank = raw.isna().all(axis=1)
+    frame = coerce_frame(raw[~blank], table)
+    rules = {r.name: r for r in row_rules(table)}
+    problems: list[Problem] = []
+    try:
+        table_schema(table).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        seen_rule_rows: set[tuple[str, Any]] = set()
+        seen_unique: set[tuple[str, str]] = set()
+        for rec in fc.to_dict("records"):
+            idx = rec.get("index")
+            if idx is None or (isinstance(idx, float) and idx != idx):
+                continue
+            row = int(idx) + 2
+            check = str(rec.get("check"))
+            column = rec.get("column")
+            if rec.get("schema_context") == "DataFrameSchema" and check in rules:
+                if (check, idx) in seen_rule_rows:
+                    continue
+                seen_rule_rows.add((check, idx))
+                rule = rules[check]
+                value = ", ".join(f"{f}={_show(frame.at[idx, f])}" for f in rule.fields)
+                problems.append(Problem(table.path, row, rule.fields[0], value, rule.message, "rule"))
+                continue
+            if column not in table.field_names:
+                continue
+            value = _show(frame.at[idx, column]) if idx in frame.index else _show(rec.get("failure_case"))
+            if check == "field_uniqueness":
+                key = (str(column), value)
+                if key not in seen_unique:
+                    seen_unique.add(key)  # the first occurrence is not the duplicate
+                    continue
+            problems.append(Problem(table.path, row, str(column), _show(raw.at[idx, column]) if idx in raw.index else value, _message(check, table.field(str(column))), "schema"))
+    return frame, problems
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if value is None or (not isinstance(value, str) and value != value):
+        return ""
+    try:
+        import pandas as pd
+
+        if value is pd.NA:
+            return ""
+    except ImportError:  # pragma: no cover
+        pass
+    return str(value)
+
+
+def _message(check: str, spec: Any) -> str:
+    if check == "not_nullable":
+        return "a required value is missing"
+    if check == "field_uniqueness":
+        return "duplicate value in a unique field"
+    if check == "enum" or check.startswith("isin"):
+        return f"value is not one of the allowed values: {', '.join(spec.enum or ())}"
+    if check.startswith("str_matches"):
+        return f"value does not match the pattern {spec.pattern}"
+    if check.startswith("greater_than_or_equal_to"):
+        return f"value is below the minimum {spec.minimum}"
+    if check.startswith("less_than_or_equal_to"):
+        return f"value is above the maximum {spec.maximum}"
+    if check == "non-empty list":
+        return "a required list is empty"
+    return f"failed check {check}"
