@@ -27,7 +27,11 @@ def wheel_env(tmp_path_factory) -> tuple[Path, Path]:
     venv.EnvBuilder(with_pip=False).create(env)
     python = env / "bin" / "python"
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True).stdout.strip())
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--prefix", str(env), str(wheel)], check=True)
+    # --target installs into the new environment only; --prefix would first uninstall the running one's k2data
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", "--target", str(site), str(wheel)],
+        check=True,
+    )
     # the dependencies (pandas, frictionless, ...) come from the test environment, after the wheel's own files
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (site / "zz_test_deps.pth").write_text("\n".join(sorted(deps)) + "\n", encoding="utf-8")
