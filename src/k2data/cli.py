@@ -6,6 +6,7 @@ Exit status: 0 success, 1 invalid data or a failed check, 2 usage error.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -15,7 +16,26 @@ from . import describe as _describe
 from .errors import K2DataError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns k2data's own errors into one-line messages, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except K2DataError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("K2DATA_DEBUG"):
+                raise
+            msg = f"internal error ({type(exc).__name__}: {exc}); set K2DATA_DEBUG=1 for details and please report it"
+            raise click.ClickException(msg) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="k2data", prog_name="k2data")
 def main() -> None:
     """k2data: the evidence on vitamin K2 and cancer, checked claim by claim.
