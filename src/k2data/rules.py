@@ -28,6 +28,7 @@ from ._descriptor import PackageSpec, TableSpec
 from ._report import Problem
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 __all__ = ["RowRule", "reference_problems", "row_rules"]
@@ -51,30 +52,62 @@ class RowRule:
     check: Callable[[pd.DataFrame], pd.Series]
 
 
+def _num(df: pd.DataFrame, name: str) -> np.ndarray:
+    """A column as float64 values, missing as NaN, whatever its dtype."""
+    import pandas as pd
+
+    return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype="float64", na_value=float("nan"))
+
+
+def _set(df: pd.DataFrame, name: str) -> np.ndarray:
+    """Where a column has a value (lists count when non-empty)."""
+    import numpy as np
+
+    return np.array([(len(v) > 0) if isinstance(v, list) else _present(v) for v in df[name].tolist()], dtype=bool)
+
+
+def _present(v: object) -> bool:
+    import pandas as pd
+
+    return not bool(pd.isna(v))  # type: ignore[arg-type]
+
+
+def _series(df: pd.DataFrame, ok: np.ndarray) -> pd.Series:
+    import pandas as pd
+
+    return pd.Series(ok, index=df.index, dtype=bool)
+
+
 def _le(a: str, b: str) -> Callable[[pd.DataFrame], pd.Series]:
     def check(df: pd.DataFrame) -> pd.Series:
-        x, y = df[a].astype("Float64"), df[b].astype("Float64")
-        return (x.isna() | y.isna() | (x <= y)).fillna(True).astype(bool)
+        import numpy as np
+
+        x, y = _num(df, a), _num(df, b)
+        return _series(df, np.isnan(x) | np.isnan(y) | (x <= y))
 
     return check
 
 
 def _sum_le(parts: tuple[str, ...], total: str) -> Callable[[pd.DataFrame], pd.Series]:
     def check(df: pd.DataFrame) -> pd.Series:
-        s = sum(df[p].astype("Float64").fillna(0) for p in parts)
-        t = df[total].astype("Float64")
-        return (t.isna() | (s <= t)).fillna(True).astype(bool)
+        import numpy as np
+
+        arms = sum(np.nan_to_num(_num(df, p), nan=0.0) for p in parts)
+        t = _num(df, total)
+        return _series(df, np.isnan(t) | (arms <= t))
 
     return check
 
 
 def _percent(name: str, unit_field: str | None = None) -> Callable[[pd.DataFrame], pd.Series]:
     def check(df: pd.DataFrame) -> pd.Series:
-        v = df[name].astype("Float64")
-        ok = v.isna() | ((v >= 0) & (v <= 100))
+        import numpy as np
+
+        v = _num(df, name)
+        ok = np.isnan(v) | ((v >= 0) & (v <= 100))
         if unit_field is not None:
-            ok = ok | (df[unit_field].astype("string") != "%")
-        return ok.fillna(True).astype(bool)
+            ok = ok | np.array([u != "%" for u in df[unit_field].astype(object).tolist()], dtype=bool)
+        return _series(df, ok)
 
     return check
 
@@ -83,23 +116,31 @@ def _together(a: str, b: str) -> Callable[[pd.DataFrame], pd.Series]:
     """``b`` is set wherever ``a`` is set."""
 
     def check(df: pd.DataFrame) -> pd.Series:
-        return (df[a].isna() | df[b].notna()).astype(bool)
+        return _series(df, ~_set(df, a) | _set(df, b))
 
     return check
 
 
 def _exactly_one(a: str, b: str) -> Callable[[pd.DataFrame], pd.Series]:
     def check(df: pd.DataFrame) -> pd.Series:
-        return (df[a].notna() ^ df[b].notna()).astype(bool)
+        return _series(df, _set(df, a) ^ _set(df, b))
 
     return check
 
 
+def _bad_text(value: object) -> bool:
+    if isinstance(value, list):
+        return any(_bad_text(v) for v in value)
+    if not isinstance(value, str):
+        return False
+    return value.startswith(FORMULA_PREFIXES) or value != value.strip()
+
+
 def _clean_text(name: str) -> Callable[[pd.DataFrame], pd.Series]:
     def check(df: pd.DataFrame) -> pd.Series:
-        s = df[name].astype("string")
-        bad = s.str.startswith(FORMULA_PREFIXES) | (s != s.str.strip())
-        return ~bad.fillna(False).astype(bool)
+        import numpy as np
+
+        return _series(df, np.array([not _bad_text(v) for v in df[name].astype(object).tolist()], dtype=bool))
 
     return check
 

@@ -68,7 +68,7 @@ def table_schema(table: TableSpec) -> pa.DataFrameSchema:
     """Build the Pandera schema of one table spec."""
     pa = _pa()
     checks = [
-        pa.Check(rule.check, element_wise=False, name=rule.name, error=rule.message) for rule in row_rules(table)
+        pa.Check(rule.check, element_wise=False, name=rule.name) for rule in row_rules(table)
     ]
     unique = list(table.primary_key) if len(table.primary_key) > 1 else None
     return pa.DataFrameSchema(

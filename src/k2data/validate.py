@@ -226,17 +226,12 @@ def _pandera_problems(table: TableSpec, base: Path) -> tuple[pd.DataFrame | None
 
 
 def _show(value: Any) -> str:
+    import pandas as pd
+
     if isinstance(value, list):
         return ";".join(str(v) for v in value)
-    if value is None or (not isinstance(value, str) and value != value):
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
         return ""
-    try:
-        import pandas as pd
-
-        if value is pd.NA:
-            return ""
-    except ImportError:  # pragma: no cover
-        pass
     return str(value)
 
 
