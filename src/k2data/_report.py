@@ -47,21 +47,40 @@ class ValidationReport:
 
     Attributes
     ----------
-    valid : bool
-        ``True`` when no problem was found.
-    problems : list of Problem
-        Every problem found, sorted by file, row and field.
     datapackage : str
         The descriptor that was validated.
+    problems : list of Problem
+        The problems listed, sorted by file, row and field: all of them, or
+        the first ``max_problems``.
+    problem_count : int
+        How many problems were found in all, listed or not.
     """
 
     datapackage: str
-    problems: list[Problem] = field(default_factory=list)
+    all_problems: list[Problem] = field(default_factory=list, repr=False)
+    problem_count: int | None = None
+    max_problems: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.problem_count is None:
+            self.problem_count = len(self.all_problems)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """The problems listed (at most ``max_problems``)."""
+        if self.max_problems is None:
+            return self.all_problems
+        return self.all_problems[: self.max_problems]
 
     @property
     def valid(self) -> bool:
         """Whether the package passed every check."""
-        return not self.problems
+        return self.problem_count == 0
+
+    @property
+    def not_listed(self) -> int:
+        """Problems found but not listed because of the cap."""
+        return int(self.problem_count or 0) - len(self.problems)
 
     def __bool__(self) -> bool:
         return self.valid
@@ -71,7 +90,8 @@ class ValidationReport:
         return {
             "datapackage": self.datapackage,
             "valid": self.valid,
-            "problem_count": len(self.problems),
+            "problem_count": self.problem_count,
+            "not_listed": self.not_listed,
             "problems": [asdict(p) for p in self.problems],
         }
 
@@ -79,13 +99,43 @@ class ValidationReport:
         """The report as a JSON document."""
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
-    def to_text(self) -> str:
-        """The report for people: one line per problem and a summary line."""
+    def summary(self) -> str:
+        """One line: valid, or how many problems."""
         if self.valid:
             return f"{self.datapackage}: valid"
-        lines = [p.to_text() for p in self.problems]
-        lines.append(f"{self.datapackage}: {len(self.problems)} problem(s) found")
+        more = f" ({self.not_listed} not listed; raise --max-problems to see them)" if self.not_listed else ""
+        return f"{self.datapackage}: {self.problem_count} problem(s) found{more}"
+
+    def to_text(self) -> str:
+        """The report for people: one line per problem and a summary line."""
+        return "\n".join([*(p.to_text() for p in self.problems), self.summary()])
+
+    def to_github(self, root: str = "") -> str:
+        """GitHub Actions workflow commands: one ``::error`` annotation per problem.
+
+        *root* is the folder of the descriptor relative to the repository,
+        so that each annotation lands on its file and line.
+        """
+        lines = []
+        for p in self.problems:
+            file = p.file if not root or root == "." else f"{root.rstrip('/')}/{p.file}"
+            props = f"file={_gh_prop(file)}"
+            if p.row is not None:
+                props += f",line={p.row}"
+            title = "k2data validate" + (f": {p.field}" if p.field else "")
+            props += f",title={_gh_prop(title)}"
+            what = f"{p.field}={p.value!r}: " if p.field is not None and p.value is not None else ""
+            lines.append(f"::error {props}::{_gh_data(what + p.message)}")
+        lines.append(self.summary())
         return "\n".join(lines)
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def finalize(problems: list[Problem]) -> list[Problem]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._descriptor import PackageSpec, TableSpec
 from ._report import Problem
@@ -66,10 +66,10 @@ def _set(df: pd.DataFrame, name: str) -> np.ndarray:
     return np.array([(len(v) > 0) if isinstance(v, list) else _present(v) for v in df[name].tolist()], dtype=bool)
 
 
-def _present(v: object) -> bool:
+def _present(v: Any) -> bool:
     import pandas as pd
 
-    return not bool(pd.isna(v))  # type: ignore[arg-type]
+    return not bool(pd.isna(v))
 
 
 def _series(df: pd.DataFrame, ok: np.ndarray) -> pd.Series:
@@ -234,27 +234,36 @@ def _bracket_middle(low_name: str, names: set[str]) -> str | None:
     return mid if mid in names else None
 
 
-def _cell_items(value: object) -> list[str]:
+def _cell_items(value: Any) -> list[str]:
     import pandas as pd
 
     if isinstance(value, list):
         return [str(v) for v in value]
-    if pd.isna(value):  # type: ignore[arg-type]
+    if pd.isna(value):
         return []
     return [str(value)]
 
 
-def reference_problems(pkg: PackageSpec, frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
+def reference_problems(
+    pkg: PackageSpec,
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    keys: Mapping[tuple[str, str], set[str]] | None = None,
+) -> list[Problem]:
     """Foreign-key problems across *frames*: scalar keys and items of list fields.
 
     Row numbers assume each frame's index is its 0-based data row, as
-    :func:`k2data.load` returns it (file row = index + 2).
+    :func:`k2data.load` returns it (file row = index + 2). *keys* may give
+    the known values of a ``(table, field)`` key ahead of time, so that a
+    large table can be checked a chunk at a time; keys not given are taken
+    from *frames*.
     """
     import pandas as pd
 
-    keys: dict[tuple[str, str], set[str]] = {}
+    known_keys: dict[tuple[str, str], set[str]] = dict(keys or {})
 
     def keyset(resource: str, fieldname: str) -> set[str] | None:
+        keys = known_keys
         if (resource, fieldname) not in keys:
             frame = frames.get(resource)
             if frame is None or fieldname not in frame.columns:
