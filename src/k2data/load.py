@@ -8,6 +8,7 @@ integers nullable ``Int64``, numbers ``float64``, booleans ``boolean``, dates
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
@@ -34,6 +35,7 @@ def table_names() -> tuple[str, ...]:
     return package_spec().table_names
 
 
+@lru_cache(maxsize=1024)
 def pandas_dtype(spec: FieldSpec) -> Any:
     """The pandas dtype that *spec* loads as (list fields load as ``object``)."""
     import pandas as pd
@@ -60,60 +62,95 @@ def _split(value: Any, delimiter: str) -> list[str]:
 def read_table(table: TableSpec, base: Path) -> pd.DataFrame:
     """Read one table's CSV file into a typed DataFrame.
 
+    The file is parsed by pyarrow's CSV reader with the column types the
+    descriptor declares, then handed to pandas with nullable dtypes: this is
+    as fast as a plain ``pandas.read_csv`` (see ``benchmarks/``).
+
     Raises :class:`~k2data.errors.DataFileError` if the file cannot be parsed
     as its schema says (run ``k2data validate`` to see every problem).
     """
+    import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as pacsv
 
     path = base / table.path
-    read_dtypes: dict[str, Any] = {}
-    dates: list[str] = []
-    for f in table.fields:
-        if f.type in ("date", "datetime"):
-            read_dtypes[f.name] = "string"
-            dates.append(f.name)
-        elif f.type == "list":
-            read_dtypes[f.name] = "string"
-        else:
-            read_dtypes[f.name] = pandas_dtype(f)
+    arrow_types = {
+        "integer": pa.int64(),
+        "year": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+    }
+    column_types = {f.name: arrow_types.get(f.type, pa.string()) for f in table.fields}
     try:
-        df = pd.read_csv(
+        arrow = pacsv.read_csv(
             path,
-            dtype=read_dtypes,
-            keep_default_na=False,
-            na_values=[""],
-            encoding="utf-8",
-            true_values=["true"],
-            false_values=["false"],
+            convert_options=pacsv.ConvertOptions(
+                column_types=column_types,
+                null_values=[""],
+                strings_can_be_null=True,
+                true_values=["true"],
+                false_values=["false"],
+            ),
         )
-    except (ValueError, TypeError, OSError, UnicodeDecodeError) as exc:
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
         msg = f"{path}: cannot be loaded as typed table {table.name!r} ({exc}); run `k2data validate` for details"
         raise DataFileError(msg) from None
-    if list(df.columns) != table.field_names:
+    if arrow.column_names != table.field_names:
         msg = (
-            f"{path}: columns {list(df.columns)} differ from the schema's {table.field_names}; "
+            f"{path}: columns {arrow.column_names} differ from the schema's {table.field_names}; "
             "run `k2data validate` for details"
         )
         raise DataFileError(msg)
+    special = {f.name for f in table.fields if f.type in ("list", "date", "datetime") or f.enum is not None}
+    plain = arrow.select([f.name for f in table.fields if f.name not in special])
+    mapping = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+    frame = plain.to_pandas(types_mapper=mapping.get) if plain.num_columns else None
+    columns: dict[str, Any] = {}
     for f in table.fields:
-        if f.type == "list":
-            df[f.name] = [_split(v, f.delimiter) for v in df[f.name].tolist()]
-        elif f.name in dates:
-            df[f.name] = pd.to_datetime(df[f.name], format="%Y-%m-%d" if f.type == "date" else "ISO8601")
+        col = arrow.column(f.name)
+        if f.name not in special:
+            columns[f.name] = frame[f.name].array  # type: ignore[index]
+        elif f.type == "list":
+            split = pc.split_pattern(col, pattern=f.delimiter).to_pylist()
+            items = np.empty(len(split), dtype=object)
+            items[:] = [v if v is not None else [] for v in split]
+            columns[f.name] = items
+        elif f.enum is not None:
+            codes = pc.index_in(col, value_set=pa.array(f.enum, type=pa.string()))
+            unknown = pc.and_(pc.is_null(codes), pc.is_valid(col))
+            if pc.any(unknown).as_py():
+                bad = sorted(set(pc.filter(col, unknown).to_pylist()))
+                msg = (
+                    f"{path}: field {f.name!r} has values outside its vocabulary ({', '.join(map(repr, bad))}); "
+                    "run `k2data validate` for details"
+                )
+                raise DataFileError(msg)
+            columns[f.name] = pd.Categorical.from_codes(
+                pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), dtype=pandas_dtype(f)
+            )
+        else:
+            fmt = "%Y-%m-%d" if f.type == "date" else "ISO8601"
+            columns[f.name] = pd.to_datetime(pd.Series(col.to_pylist(), dtype="string"), format=fmt).array
+    df = pd.DataFrame(columns, copy=False)
     df.attrs["k2data_table"] = table.name
     return df
 
 
 @overload
-def load(name: str, *, datapackage: str | Path | None = ...) -> pd.DataFrame: ...
+def load(name: str, *, datapackage: str | Path | None = ..., version: str | None = ...) -> pd.DataFrame: ...
 @overload
-def load(name: None = ..., *, datapackage: str | Path | None = ...) -> Mapping[str, pd.DataFrame]: ...
+def load(
+    name: None = ..., *, datapackage: str | Path | None = ..., version: str | None = ...
+) -> Mapping[str, pd.DataFrame]: ...
 
 
 def load(
     name: str | None = None,
     *,
     datapackage: str | Path | None = None,
+    version: str | None = None,
 ) -> pd.DataFrame | Mapping[str, pd.DataFrame]:
     """Load one table, or all of them, as typed pandas DataFrames.
 
@@ -125,6 +162,14 @@ def load(
     datapackage : str or Path, optional
         A ``datapackage.json`` (or the folder holding one) to load instead of
         the data bundled with the package, e.g. a contributor's checkout.
+    version : str, optional
+        A released data version such as ``"0.1.0"``. The version bundled with
+        the package (``k2data.__version__``) loads from the wheel, offline;
+        any other is downloaded once from its release (the Parquet files),
+        verified against the sha256 registry shipped with k2data and cached
+        (``K2DATA_RELEASE_URL`` and ``K2DATA_CACHE_DIR`` override where from
+        and where to; see :mod:`k2data.fetch`). Not combinable with
+        *datapackage*.
 
     Returns
     -------
@@ -133,20 +178,30 @@ def load(
     Raises
     ------
     UnknownTableError
-        If *name* is not a table of the package.
+        If *name* is not a table of the package (or of that version).
     DataFileError
         If a file does not match its schema.
+    DownloadError
+        If *version* is not known, cannot be downloaded or fails its checksum.
 
     Examples
     --------
     >>> import k2data
     >>> trials = k2data.load("trials")
-    >>> trials["design_id"].head(0).dtype
-    string[python]
+    >>> str(trials["design_id"].dtype)
+    'string'
     >>> claims = k2data.load("claims")
     >>> sorted(claims["verdict"].cat.categories)
     ['diverges', 'not_found', 'partly_verified', 'verified']
     """
+    if version is not None:
+        if datapackage is not None:
+            msg = "pass either datapackage= or version=, not both"
+            raise ValueError(msg)
+        if version.lstrip("vV") != package_spec().version:
+            from .fetch import load_version
+
+            return load_version(name, version)
     pkg = package_spec(datapackage)
     base = pkg.path.parent
     if name is not None:
