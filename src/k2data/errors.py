@@ -7,7 +7,12 @@ catches them all::
     ├── UnknownTableError   (also a KeyError)  unknown table name
     ├── DescriptorError                        datapackage.json missing, not JSON, incomplete
     ├── DataFileError                          a data file cannot be read as its schema says
-    └── DownloadError                          a pinned release could not be fetched or verified
+    ├── DownloadError                          a pinned release could not be fetched or verified
+    │   ├── fetch.ChecksumError                the bytes differ from the release
+    │   ├── fetch.IncompleteDownloadError      the download broke off or ended early
+    │   └── fetch.UnexpectedContentError       not a Parquet file (an HTML error page...)
+    └── release.ReleaseError                   a release cannot be built or written where asked
+        └── release.ReleaseWriteError          (also an OSError) writing failed; nothing was changed
 
 Invalid *data* is not an exception: :func:`k2data.validate` returns a report.
 """

@@ -11,9 +11,28 @@ How a download works:
    ``k2data build``, see :mod:`k2data.release`). A version without a registry
    file is refused before any network access.
 2. pooch downloads ``<base URL><file name>`` into a temporary file in the
-   cache, checks its sha256 and only then moves it into place; a file that
-   does not match is deleted, so nothing unverified is ever cached.
+   cache. k2data checks that what arrived is a whole Parquet file (not an
+   HTML error page, not cut short), pooch checks its sha256, and only then
+   is it moved into place (an atomic rename). Anything that fails is deleted,
+   so nothing unverified is ever cached, and a cached file that no longer
+   matches its hash is removed when it cannot be replaced.
 3. A cached file whose hash matches is used as it is, without the network.
+
+Several processes may fetch the same version at once: each downloads into
+its own temporary file and the renames replace one verified copy with
+another, so every process reads a complete file.
+
+Failures raise :class:`~k2data.errors.DownloadError` (or a subclass), with
+the file name and the URL in the message:
+
+- :class:`ChecksumError`: the bytes differ from the release (corrupted, or
+  another file of another size);
+- :class:`IncompleteDownloadError`: the download broke off, or ended before
+  the end of the Parquet file (worth trying again);
+- :class:`UnexpectedContentError`: the server answered with something that is
+  not a Parquet file, such as an HTML error or sign-in page with status 200;
+- :class:`~k2data.errors.DownloadError` itself: an HTTP error status such
+  as 404, an unreachable server, a cache folder that cannot be written.
 
 Environment variables:
 
@@ -32,7 +51,8 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +67,8 @@ __all__ = [
     "ENV_CACHE_DIR",
     "ENV_RELEASE_URL",
     "ChecksumError",
+    "IncompleteDownloadError",
+    "UnexpectedContentError",
     "cache_dir",
     "fetch",
     "known_versions",
@@ -63,6 +85,18 @@ _VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+([-+.][0-9A-Za-z.+-]+)?$")
 
 class ChecksumError(DownloadError):
     """A downloaded file does not match the sha256 the registry gives for it."""
+
+
+class IncompleteDownloadError(DownloadError):
+    """A download broke off, or ended before the end of the file; trying again may work."""
+
+
+class UnexpectedContentError(DownloadError):
+    """The server sent something that is not the file asked for, such as an HTML error page."""
+
+
+#: Every Parquet file starts and ends with these bytes.
+_PARQUET_MAGIC = b"PAR1"
 
 
 def _registry_dir() -> Path:
@@ -160,6 +194,90 @@ def _copy_local(url: str, output_file: str, pooch: object) -> None:
     shutil.copyfile(source, output_file)
 
 
+def _url_hint() -> str:
+    if os.environ.get(ENV_RELEASE_URL):
+        return f" and that {ENV_RELEASE_URL} is right"
+    return ""
+
+
+def _check_payload(path: Path, fname: str, url: str, version: str) -> None:
+    """Refuse a downloaded file that is not a whole Parquet file, saying what it is instead."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+        fh.seek(max(size - len(_PARQUET_MAGIC), 0))
+        tail = fh.read()
+    if head.startswith(_PARQUET_MAGIC):
+        if size >= 2 * len(_PARQUET_MAGIC) + 4 and tail == _PARQUET_MAGIC:
+            return
+        msg = (
+            f"{fname} downloaded from {url} is incomplete: {size} bytes arrived and they do not end as a "
+            "Parquet file does (the download broke off, or the file on the server is damaged). "
+            "Nothing was cached; try again"
+        )
+        raise IncompleteDownloadError(msg)
+    if size == 0:
+        msg = (
+            f"{url} sent an empty file instead of {fname}. Nothing was cached; "
+            f"check that release {version} exists there{_url_hint()}"
+        )
+        raise UnexpectedContentError(msg)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<?xml", b"<!--")):
+        msg = (
+            f"{url} sent a web page (HTML, {size} bytes) instead of {fname}: probably an error, sign-in or "
+            f"rate-limit page. Nothing was cached; check that release {version} exists there{_url_hint()}"
+        )
+        raise UnexpectedContentError(msg)
+    msg = (
+        f"{fname} downloaded from {url} is not a Parquet file ({size} bytes starting {head[:16]!r}). "
+        f"Nothing was cached; check that release {version} exists there{_url_hint()}"
+    )
+    raise UnexpectedContentError(msg)
+
+
+class _CheckedDownload:
+    """A pooch downloader: *inner* fetches the bytes, then they must look like the Parquet file asked for.
+
+    pooch checks the sha256 afterwards and deletes its temporary file on any
+    error, so nothing this refuses reaches the cache.
+    """
+
+    def __init__(self, inner: Callable[[str, str, object], object], fname: str, version: str) -> None:
+        self.inner = inner
+        self.fname = fname
+        self.version = version
+        self.received: int | None = None
+
+    def __call__(self, url: str, output_file: str, pooch: object) -> None:
+        self.inner(url, output_file, pooch)
+        self.received = Path(output_file).stat().st_size
+        _check_payload(Path(output_file), self.fname, url, self.version)
+
+
+def _drop_if_stale(path: Path, known_hash: str) -> None:
+    """Delete a cached file that does not match *known_hash* (after a failed attempt to replace it)."""
+    from .export import sha256_file
+
+    try:
+        if path.is_file() and sha256_file(path) != known_hash.split(":", 1)[-1]:
+            path.unlink()
+    except OSError:  # pragma: no cover - gone meanwhile, or not ours to delete
+        pass
+
+
+def _broke_off(exc: BaseException) -> str | None:
+    """``"N of M bytes"`` (or a short reason) if *exc* says a download stopped part-way, else ``None``."""
+    text = str(exc)
+    m = re.search(r"IncompleteRead\((\d+) bytes read, (\d+) more expected\)", text)
+    if m:
+        got, more = int(m.group(1)), int(m.group(2))
+        return f"{got} of {got + more} bytes arrived"
+    if "Connection broken" in text or "IncompleteRead" in text:
+        return "the connection broke"
+    return None
+
+
 def fetch(
     version: str,
     tables: Iterable[str] | None = None,
@@ -188,11 +306,15 @@ def fetch(
         If a table is not part of that release.
     ChecksumError
         If a downloaded file does not match its registered sha256 (it is deleted, not cached).
+    IncompleteDownloadError
+        If a download broke off or ended early (nothing is cached; try again).
+    UnexpectedContentError
+        If the server sent something else than a Parquet file, such as an HTML page.
     DownloadError
-        If the version is unknown, a file is missing on the server, or the server cannot be reached.
+        If the version is unknown, the server answers with an error status
+        (such as 404) or cannot be reached, or the cache cannot be written.
     """
     import pooch
-    import requests
 
     version = _normalise(version)
     reg = registry(version)
@@ -209,34 +331,65 @@ def fetch(
     for name in wanted:
         fname = names[name]
         url = base + fname
-        downloader = _copy_local if url.startswith("file:") else pooch.HTTPDownloader(progressbar=bar, timeout=60)
+        inner = _copy_local if url.startswith("file:") else pooch.HTTPDownloader(progressbar=bar, timeout=60)
+        downloader = _CheckedDownload(inner, fname, version)
         try:
             out[name] = Path(store.fetch(fname, downloader=downloader))
-        except ValueError as exc:
-            if "hash" not in str(exc).lower():
-                msg = f"cannot download {fname} from {url} ({exc}); {ENV_RELEASE_URL} must be an http(s) or file URL"
-                raise DownloadError(msg) from None
-            msg = (
-                f"{fname} downloaded from {url} failed its checksum: {exc} Nothing was cached. "
-                "Try again; if it keeps failing, the file on the server is not the one released as "
-                f"k2data {version} (or {ENV_RELEASE_URL} points at the wrong place)"
-            )
-            raise ChecksumError(msg) from None
-        except requests.exceptions.HTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else "error"
-            msg = (
-                f"could not download {fname} of k2data {version} from {url} (HTTP {status}); "
-                f"check that release {version} exists there"
-                + (f" and that {ENV_RELEASE_URL} is right" if os.environ.get(ENV_RELEASE_URL) else "")
-            )
-            raise DownloadError(msg) from None
-        except requests.exceptions.RequestException as exc:
-            msg = (
-                f"could not reach {url} to download {fname} of k2data {version} ({type(exc).__name__}); "
-                f"check your connection. Files already in the cache ({cache}) are used offline"
-            )
-            raise DownloadError(msg) from None
+        except BaseException as exc:
+            _drop_if_stale(cache / fname, reg[fname])
+            _raise_download_error(exc, fname, url, version, cache, downloader.received)
+            raise
     return out
+
+
+def _raise_download_error(
+    exc: BaseException, fname: str, url: str, version: str, cache: Path, received: int | None
+) -> None:
+    """Re-raise what went wrong while fetching *fname* as a DownloadError naming the file and the URL."""
+    import requests
+
+    response = getattr(exc, "response", None)
+    if response is not None:  # an error response left unread holds its connection open
+        with suppress(Exception):
+            response.close()
+    if isinstance(exc, DownloadError):
+        raise exc
+    if isinstance(exc, ValueError):
+        if "hash" not in str(exc).lower():
+            msg = f"cannot download {fname} from {url} ({exc}); {ENV_RELEASE_URL} must be an http(s) or file URL"
+            raise DownloadError(msg) from None
+        size = f" ({received} bytes received)" if received is not None else ""
+        msg = (
+            f"{fname} downloaded from {url} failed its checksum{size}: {exc} Nothing was cached. "
+            "Try again; if it keeps failing, the file on the server is not the one released as "
+            f"k2data {version} (or {ENV_RELEASE_URL} points at the wrong place)"
+        )
+        raise ChecksumError(msg) from None
+    if isinstance(exc, requests.exceptions.HTTPError):
+        status = exc.response.status_code if exc.response is not None else "error"
+        msg = (
+            f"could not download {fname} of k2data {version} from {url} (HTTP {status}); "
+            f"check that release {version} exists there{_url_hint()}"
+        )
+        raise DownloadError(msg) from None
+    if isinstance(exc, requests.exceptions.RequestException):
+        stopped = _broke_off(exc)
+        if stopped is not None:
+            msg = f"the download of {fname} from {url} broke off ({stopped}). Nothing was cached; try again"
+            raise IncompleteDownloadError(msg) from None
+        msg = (
+            f"could not reach {url} to download {fname} of k2data {version} ({type(exc).__name__}); "
+            f"check your connection. Files already in the cache ({cache}) are used offline"
+        )
+        raise DownloadError(msg) from None
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        where = f": {exc.filename}" if exc.filename else ""
+        msg = (
+            f"could not store {fname} from {url} in the cache {cache} ({reason}{where}); "
+            f"set {ENV_CACHE_DIR} to a folder you can write to"
+        )
+        raise DownloadError(msg) from None
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:

@@ -26,6 +26,7 @@ The ``@context`` is inline, so reading the file fetches nothing.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -210,7 +211,10 @@ def _literal(type_: str | None, value: Any) -> Any:
     if type_ in ("integer", "year"):
         return int(value)
     if type_ == "number":
-        return float(value)
+        number = float(value)
+        if math.isinf(number):  # JSON has no infinity; the validator rejects it, but export does not validate
+            return {"@value": "INF" if number > 0 else "-INF", "@type": "xsd:double"}
+        return number
     if type_ == "boolean":
         return bool(value)
     if type_ == "date" and isinstance(value, (date, datetime)):
