@@ -46,7 +46,7 @@ def test_load_all_returns_every_table() -> None:
 
 
 def test_unknown_table_names_the_choices() -> None:
-    with pytest.raises(k2data.UnknownTableError, match="no table named 'trial'; choose one of: .*trials"):
+    with pytest.raises(k2data.UnknownTableError, match=r"no table named 'trial'; choose one of: .*trials"):
         k2data.load("trial")
     with pytest.raises(KeyError):
         k2data.describe("nope")

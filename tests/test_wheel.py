@@ -67,7 +67,7 @@ def test_installed_wheel_loads_offline_from_outside_the_checkout(wheel_env, tmp_
         "print(len(tables), k2data.__version__, k2data.validate().valid)\n"
     )
     out = run(python, code, tmp_path)
-    n, version, valid = out.split()
+    n, _version, valid = out.split()
     assert int(n) >= 7 and valid == "True"
 
 
