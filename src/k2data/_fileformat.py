@@ -16,16 +16,15 @@ __all__ = ["file_format_problems"]
 BOM = b"\xef\xbb\xbf"
 
 
-def file_format_problems(path: Path, shown: str) -> tuple[list[Problem], int]:
-    """Problems of the file at *path* (reported under the name *shown*), and its number of data rows.
+def file_format_problems(path: Path, shown: str) -> list[Problem]:
+    """Problems of the file at *path*, reported under the name *shown*.
 
-    The row count is of physical lines after the header, blank lines excluded;
-    it is exact when no cell spans lines (k2data's cells never do).
+    A file counts as header-only when no line after the first has content.
     """
     problems: list[Problem] = []
     size = path.stat().st_size
     if size == 0:
-        return [Problem(shown, None, None, None, "file is empty; it needs at least the header row", "empty-file")], 0
+        return [Problem(shown, None, None, None, "file is empty; it needs at least the header row", "empty-file")]
     rows = 0
     crlf_seen = False
     utf8_seen = False
@@ -61,4 +60,4 @@ def file_format_problems(path: Path, shown: str) -> tuple[list[Problem], int]:
         )
     if rows == 0:
         problems.append(Problem(shown, None, None, None, "file has a header but no data rows", "no-rows"))
-    return problems, rows
+    return problems

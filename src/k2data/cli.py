@@ -186,10 +186,10 @@ def dictionary(
             sys.exit(1)
         click.echo(f"up to date: {', '.join(str(p) for p in wanted)}")
         return
+    from ._files import write_text_atomic
+
     for path in stale:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(wanted[path])
+        write_text_atomic(path, wanted[path])
     click.echo(f"updated: {', '.join(str(p) for p in stale)}" if stale else "already up to date")
 
 

@@ -117,11 +117,6 @@ def _items(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list | tuple) else []
 
 
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:") + "\u2026"
-
-
 def study_label(short_name: str) -> str:
     """A compact study name: the part before the first comma if it holds a year, else the name without a final parenthesis.
 

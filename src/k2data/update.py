@@ -22,14 +22,14 @@ package of another layout that has only a descriptor and CSV files.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._files import sha256_file as sha256_of
+from ._files import write_text_atomic
 from .validate import resolve_descriptor, unsafe_path_reason
 
 if TYPE_CHECKING:
@@ -46,43 +46,10 @@ README_FILE = "README.md"
 CITATION_FILE = "CITATION.cff"
 
 
-def sha256_of(path: Path) -> str:
-    """The sha256 hex digest of the file at *path*.
-
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> _ = Path("empty.txt").write_bytes(b"")
-    >>> sha256_of(Path("empty.txt"))[:16]
-    'e3b0c44298fc1c14'
-    """
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def write_json_atomic(path: Path, data: object) -> None:
     """Write *data* as indented UTF-8 JSON to *path*, replacing it only when complete."""
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    _write_text_atomic(path, text)
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
 
 
 def update_hashes(datapackage: str | Path | None = None) -> list[str]:
@@ -197,7 +164,7 @@ def _first_line(text: str) -> str:
 def _refresh(path: Path, text: str, what: str) -> DocUpdate:
     changed = _read(path) != text
     if changed:
-        _write_text_atomic(path, text)
+        write_text_atomic(path, text)
     return DocUpdate(path, what, changed)
 
 

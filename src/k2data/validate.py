@@ -128,7 +128,7 @@ def validate(
             found.add([Problem(table.path, None, None, None, f"data file of resource {table.name!r} is missing", "missing-file")])
             continue
         readable.append(table)
-        format_problems, _rows = file_format_problems(file, table.path)
+        format_problems = file_format_problems(file, table.path)
         found.add(format_problems)
         if not any(p.check in ("empty-file", "encoding", "unbalanced-quote") for p in format_problems):
             parsable.append(table)

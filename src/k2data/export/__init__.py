@@ -23,7 +23,6 @@ heavy libraries (pyarrow) inside their functions.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._descriptor import PackageSpec, TableSpec
+from .._files import sha256_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,15 +120,6 @@ def creators(pkg: PackageSpec) -> list[dict[str, str]]:
         if name:
             out.append({"@type": "Person" if person else "Organization", "name": name})
     return out
-
-
-def sha256_file(path: Path) -> str:
-    """The sha256 hex digest of the file at *path*."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def is_missing(value: Any) -> bool:
