@@ -2,6 +2,9 @@
 
 Educational material, not medical advice.
 
+Everything users need is importable from here; the submodules are the
+implementation.
+
 >>> import k2data
 >>> "claims" in k2data.TABLES
 True
@@ -9,28 +12,61 @@ True
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .describe import citation, describe, info
-from .errors import DataFileError, DescriptorError, DownloadError, K2DataError, UnknownTableError
+from .errors import (
+    ChecksumError,
+    DataFileError,
+    DescriptorError,
+    DownloadError,
+    DownloadLimitError,
+    IncompleteDownloadError,
+    K2DataError,
+    MissingDependencyError,
+    PublishedVersionError,
+    ReleaseError,
+    ReleaseWriteError,
+    UnexpectedContentError,
+    UnknownTableError,
+    UnsupportedFieldType,
+)
+from .fetch import fetch
 from .load import load
-from .validate import validate
+from .schemas import schema
+from .validation import Limits, Problem, ValidationReport, validate
+
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "TABLES",
+    "ChecksumError",
     "DataFileError",
     "DescriptorError",
     "DownloadError",
+    "DownloadLimitError",
+    "IncompleteDownloadError",
     "K2DataError",
+    "Limits",
+    "MissingDependencyError",
+    "Problem",
+    "PublishedVersionError",
+    "ReleaseError",
+    "ReleaseWriteError",
+    "UnexpectedContentError",
     "UnknownTableError",
+    "UnsupportedFieldType",
+    "ValidationReport",
     "__version__",
     "citation",
     "describe",
+    "fetch",
     "info",
     "load",
+    "schema",
     "validate",
 ]
-
 
 def __getattr__(name: str) -> Any:
     # computed on first use, so that importing k2data reads no file
@@ -44,3 +80,7 @@ def __getattr__(name: str) -> Any:
         return version("k2data")
     msg = f"module 'k2data' has no attribute {name!r}"
     raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

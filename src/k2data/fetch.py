@@ -6,12 +6,17 @@ here: it loads from the wheel, offline.
 
 How a download works:
 
-1. The sha256 of every Parquet file of release ``X.Y.Z`` is looked up in the
-   registry shipped in the package, ``k2data/registry/X.Y.Z.txt`` (written by
-   ``k2data build``, see :mod:`k2data.release`). A version without a registry
-   file is refused before any network access.
+1. The sha256 (and, since 0.2.0, the size) of every Parquet file of release
+   ``X.Y.Z`` is looked up in the registry shipped in the package,
+   ``k2data/registry/X.Y.Z.txt`` (see :mod:`k2data._registry`). A version
+   without a registry file is refused before any network access. The version
+   bundled with k2data is never downloaded: its Parquet files are written from
+   the data in the wheel, offline.
 2. pooch downloads ``<base URL><file name>`` into a temporary file in the
-   cache. k2data checks that what arrived is a whole Parquet file (not an
+   cache, within a total deadline per file (``K2DATA_DOWNLOAD_TIMEOUT``
+   seconds, default :data:`DEFAULT_TIMEOUT`) and a size cap (the registered
+   size, or :data:`DEFAULT_MAX_BYTES` for registries without sizes): a download
+   past either is stopped, deleted and reported with its URL. k2data checks that what arrived is a whole Parquet file (not an
    HTML error page, not cut short), pooch checks its sha256, and only then
    is it moved into place (an atomic rename). Anything that fails is deleted,
    so nothing unverified is ever cached, and a cached file that no longer
@@ -31,18 +36,22 @@ the file name and the URL in the message:
   the end of the Parquet file (worth trying again);
 - :class:`UnexpectedContentError`: the server answered with something that is
   not a Parquet file, such as an HTML error or sign-in page with status 200;
+- :class:`DownloadLimitError`: the download passed its deadline or its size cap;
 - :class:`~k2data.errors.DownloadError` itself: an HTTP error status such
   as 404, an unreachable server, a cache folder that cannot be written.
 
 Environment variables:
 
 ``K2DATA_RELEASE_URL``
-    Base URL of the release files (default :data:`k2data.export.RELEASE_URL`,
-    the GitHub release assets). ``{version}`` in it is replaced by the version.
+    Base URL of the release files (default: the ``releaseUrl`` of the bundled
+    ``datapackage.json``, the GitHub release assets). ``{version}`` in it is replaced by the version.
     A ``file://`` URL reads a local mirror, e.g. on a machine without network.
 ``K2DATA_CACHE_DIR``
     Cache folder (default: the user cache folder given by platformdirs, such
-    as ``~/.cache/k2data`` on Linux). Files go to ``<cache>/<version>/``.
+    as ``~/.cache/k2data`` on Linux). Files go to ``<cache>/<version>/``; a
+    failed fetch leaves no empty folder behind.
+``K2DATA_DOWNLOAD_TIMEOUT``
+    Total seconds one file may take to download (default :data:`DEFAULT_TIMEOUT`).
 """
 
 from __future__ import annotations
@@ -51,113 +60,53 @@ import os
 import re
 import shutil
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DownloadError, UnknownTableError
-from .export import RELEASE_URL
+from ._files import sha256_file
+from ._package import open_package
+from ._registry import ENV_RELEASE_URL, Entry, known_versions, normalise_version, read_registry, release_base_url
+from .errors import (
+    ChecksumError,
+    DownloadError,
+    DownloadLimitError,
+    IncompleteDownloadError,
+    UnexpectedContentError,
+    UnknownTableError,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_TIMEOUT",
     "ENV_CACHE_DIR",
+    "ENV_DOWNLOAD_TIMEOUT",
     "ENV_RELEASE_URL",
-    "ChecksumError",
-    "IncompleteDownloadError",
-    "UnexpectedContentError",
     "cache_dir",
     "fetch",
     "known_versions",
     "load_version",
     "read_parquet",
-    "registry",
-    "release_base_url",
 ]
 
-ENV_RELEASE_URL = "K2DATA_RELEASE_URL"
 ENV_CACHE_DIR = "K2DATA_CACHE_DIR"
-_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+([-+.][0-9A-Za-z.+-]+)?$")
-
-
-class ChecksumError(DownloadError):
-    """A downloaded file does not match the sha256 the registry gives for it."""
-
-
-class IncompleteDownloadError(DownloadError):
-    """A download broke off, or ended before the end of the file; trying again may work."""
-
-
-class UnexpectedContentError(DownloadError):
-    """The server sent something that is not the file asked for, such as an HTML error page."""
+ENV_DOWNLOAD_TIMEOUT = "K2DATA_DOWNLOAD_TIMEOUT"
+#: Seconds one file may take to download, in all (``K2DATA_DOWNLOAD_TIMEOUT`` overrides it).
+DEFAULT_TIMEOUT = 600.0
+#: Size cap of a file whose registry records no size (registries before 0.2.0).
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+#: Seconds to wait for a connection, and for each read from it.
+_CONNECT_TIMEOUT = 30.0
 
 
 #: Every Parquet file starts and ends with these bytes.
 _PARQUET_MAGIC = b"PAR1"
-
-
-def _registry_dir() -> Path:
-    return Path(str(files("k2data"))) / "registry"
-
-
-def _normalise(version: str) -> str:
-    v = str(version).strip()
-    v = v[1:] if v[:1] in ("v", "V") else v
-    if not _VERSION.match(v):
-        msg = f"{version!r} is not a release version; give one like 0.1.0"
-        raise DownloadError(msg)
-    return v
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"[0-9]+", version)[:3])
-
-
-def known_versions() -> list[str]:
-    """The versions whose checksums this installation knows, oldest first."""
-    folder = _registry_dir()
-    if not folder.is_dir():
-        return []
-    return sorted((p.stem for p in folder.glob("*.txt") if _VERSION.match(p.stem)), key=_version_key)
-
-
-def registry(version: str) -> dict[str, str]:
-    """``{file name: "sha256:<hex>"}`` of release *version*'s Parquet files, in table order.
-
-    Raises
-    ------
-    DownloadError
-        If this installation knows no checksums for *version*, or the registry file is malformed.
-    """
-    version = _normalise(version)
-    path = _registry_dir() / f"{version}.txt"
-    if not path.is_file():
-        known = ", ".join(known_versions()) or "none"
-        msg = (
-            f"no checksums known for k2data release {version} (known: {known}); "
-            "upgrade k2data to fetch a newer release, or check the version number"
-        )
-        raise DownloadError(msg)
-    out: dict[str, str] = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split()
-        if len(parts) != 2 or not re.fullmatch(r"[0-9a-f]{64}", parts[1]):
-            msg = f"{path}:{n}: expected '<file name> <sha256>' but got {line!r}; reinstall k2data"
-            raise DownloadError(msg)
-        out[parts[0]] = f"sha256:{parts[1]}"
-    return out
-
-
-def release_base_url(version: str) -> str:
-    """The base URL of release *version*'s files (``K2DATA_RELEASE_URL`` or the default), ending in ``/``."""
-    base = os.environ.get(ENV_RELEASE_URL) or RELEASE_URL
-    base = base.replace("{version}", _normalise(version))
-    return base if base.endswith("/") else base + "/"
 
 
 def cache_dir(version: str | None = None) -> Path:
@@ -169,7 +118,7 @@ def cache_dir(version: str | None = None) -> Path:
         import platformdirs
 
         root = Path(platformdirs.user_cache_dir("k2data", appauthor=False))
-    return root if version is None else root / _normalise(version)
+    return root if version is None else root / normalise_version(version)
 
 
 def _progressbar() -> bool:
@@ -182,8 +131,23 @@ def _progressbar() -> bool:
     return True
 
 
-def _copy_local(url: str, output_file: str, pooch: object) -> None:
-    """A pooch downloader for ``file://`` URLs (a local mirror of the release files)."""
+def _timeout() -> float:
+    """The total deadline of one download, in seconds."""
+    text = os.environ.get(ENV_DOWNLOAD_TIMEOUT, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value > 0 and value < float("inf")):
+        msg = f"{ENV_DOWNLOAD_TIMEOUT}={text!r} is not a number of seconds above 0"
+        raise DownloadError(msg)
+    return value
+
+
+def _copy_local(url: str, output_file: str, cap: int) -> None:
+    """Copy a file of a ``file://`` mirror of the release files, within the size cap."""
     from urllib.parse import unquote, urlparse
     from urllib.request import url2pathname
 
@@ -191,13 +155,85 @@ def _copy_local(url: str, output_file: str, pooch: object) -> None:
     if not source.is_file():
         msg = f"could not copy {source.name} from {url}: no such file in the mirror; check {ENV_RELEASE_URL}"
         raise DownloadError(msg)
+    if source.stat().st_size > cap:
+        msg = f"{url} is {source.stat().st_size} bytes, more than the {cap} expected; stopped and deleted, nothing was cached"
+        raise DownloadLimitError(msg)
     shutil.copyfile(source, output_file)
+
+
+class _LimitedDownload:
+    """Download one URL into a file, within a total deadline and a size cap, with a progress bar on a terminal.
+
+    A watchdog closes the connection when the deadline passes, so a server
+    that trickles one byte at a time cannot keep the download going.
+    """
+
+    def __init__(self, deadline: float, cap: int, progressbar: bool) -> None:
+        self.deadline = deadline
+        self.cap = cap
+        self.progressbar = progressbar
+
+    def __call__(self, url: str, output_file: str, pooch: object) -> None:
+        if url.startswith("file:"):
+            _copy_local(url, output_file, self.cap)
+            return
+        import requests
+
+        start = time.monotonic()
+        expired = threading.Event()
+        response = requests.get(url, stream=True, timeout=(_CONNECT_TIMEOUT, _CONNECT_TIMEOUT))
+        watchdog = threading.Timer(max(self.deadline - (time.monotonic() - start), 0.0), lambda: (expired.set(), response.close()))
+        watchdog.daemon = True
+        watchdog.start()
+        bar = None
+        try:
+            response.raise_for_status()
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self.cap:
+                msg = f"{url} announces {int(declared)} bytes, more than the {self.cap} expected; stopped, nothing was cached"
+                raise DownloadLimitError(msg)
+            if self.progressbar:
+                from tqdm.auto import tqdm
+
+                total = int(declared) if declared.isdigit() else None
+                bar = tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1], file=sys.stderr, leave=True)
+            received = 0
+            with open(output_file, "wb") as fh:
+                for chunk in response.iter_content(chunk_size=64 * 1024):
+                    received += len(chunk)
+                    if received > self.cap:
+                        msg = f"{url} sent more than the {self.cap} bytes expected; stopped and deleted, nothing was cached"
+                        raise DownloadLimitError(msg)
+                    if time.monotonic() - start > self.deadline:
+                        raise _Expired
+                    fh.write(chunk)
+                    if bar is not None:
+                        bar.update(len(chunk))
+        except DownloadLimitError:
+            raise
+        except Exception as exc:
+            if expired.is_set() or isinstance(exc, _Expired):
+                msg = (
+                    f"the download of {url} took longer than {self.deadline:g} s; stopped and deleted, nothing was "
+                    f"cached. Set {ENV_DOWNLOAD_TIMEOUT} (seconds) to allow longer, or use a mirror with {ENV_RELEASE_URL}"
+                )
+                raise DownloadLimitError(msg) from None
+            raise
+        finally:
+            watchdog.cancel()
+            response.close()
+            if bar is not None:
+                bar.close()
+
+
+class _Expired(Exception):
+    """The deadline passed between two chunks."""
 
 
 def _url_hint() -> str:
     if os.environ.get(ENV_RELEASE_URL):
         return f" and that {ENV_RELEASE_URL} is right"
-    return ""
+    return f", or set {ENV_RELEASE_URL} to a mirror of the release files"
 
 
 def _check_payload(path: Path, fname: str, url: str, version: str) -> None:
@@ -243,7 +279,7 @@ class _CheckedDownload:
     error, so nothing this refuses reaches the cache.
     """
 
-    def __init__(self, inner: Callable[[str, str, object], object], fname: str, version: str) -> None:
+    def __init__(self, inner: Callable[[str, str, object], object], fname: str, version: str) -> None:  # noqa: D107
         self.inner = inner
         self.fname = fname
         self.version = version
@@ -255,12 +291,10 @@ class _CheckedDownload:
         _check_payload(Path(output_file), self.fname, url, self.version)
 
 
-def _drop_if_stale(path: Path, known_hash: str) -> None:
-    """Delete a cached file that does not match *known_hash* (after a failed attempt to replace it)."""
-    from .export import sha256_file
-
+def _drop_if_stale(path: Path, entry: Entry) -> None:
+    """Delete a cached file that does not match its registry entry (after a failed attempt to replace it)."""
     try:
-        if path.is_file() and sha256_file(path) != known_hash.split(":", 1)[-1]:
+        if path.is_file() and sha256_file(path) != entry.sha256:
             path.unlink()
     except OSError:  # pragma: no cover - gone meanwhile, or not ours to delete
         pass
@@ -286,6 +320,9 @@ def fetch(
 ) -> dict[str, Path]:
     """Download (or find in the cache) the Parquet files of release *version*.
 
+    The version bundled with k2data is served from the wheel, with no network:
+    its Parquet files are written into the cache from the bundled data.
+
     Parameters
     ----------
     version : str
@@ -310,36 +347,108 @@ def fetch(
         If a download broke off or ended early (nothing is cached; try again).
     UnexpectedContentError
         If the server sent something else than a Parquet file, such as an HTML page.
+    DownloadLimitError
+        If a download passed its deadline or its size cap (it is stopped and deleted).
     DownloadError
         If the version is unknown, the server answers with an error status
         (such as 404) or cannot be reached, or the cache cannot be written.
+
+    Examples
+    --------
+    The bundled version needs no network (here with a cache in a scratch folder):
+
+    >>> import tempfile, k2data
+    >>> from unittest import mock
+    >>> with tempfile.TemporaryDirectory() as cache, mock.patch.dict("os.environ", {"K2DATA_CACHE_DIR": cache}):
+    ...     paths = k2data.fetch(k2data.__version__, ["genes"])
+    ...     paths["genes"].name
+    'genes.parquet'
     """
+    version = normalise_version(version)
+    bundled = open_package()
+    if version == bundled.version:
+        return _fetch_bundled(version, tables)
     import pooch
 
-    version = _normalise(version)
-    reg = registry(version)
+    reg = read_registry(version)
     names = {fname.removesuffix(".parquet"): fname for fname in reg}
     wanted = list(names) if tables is None else list(tables)
     for name in wanted:
         if name not in names:
             raise UnknownTableError(name, names)
-    base = release_base_url(version)
+    base = release_base_url(version, bundled.release_url)
     cache = cache_dir(version)
-    store = pooch.create(path=cache, base_url=base, registry=reg, retry_if_failed=0, allow_updates=True)
+    made = _missing_folders(cache)
     bar = _progressbar() if progressbar is None else progressbar
+    deadline = _timeout()
     out: dict[str, Path] = {}
-    for name in wanted:
-        fname = names[name]
-        url = base + fname
-        inner = _copy_local if url.startswith("file:") else pooch.HTTPDownloader(progressbar=bar, timeout=60)
-        downloader = _CheckedDownload(inner, fname, version)
-        try:
-            out[name] = Path(store.fetch(fname, downloader=downloader))
-        except BaseException as exc:
-            _drop_if_stale(cache / fname, reg[fname])
-            _raise_download_error(exc, fname, url, version, cache, downloader.received)
-            raise
+    try:
+        store = pooch.create(
+            path=cache, base_url=base, registry={f: f"sha256:{e.sha256}" for f, e in reg.items()},
+            retry_if_failed=0, allow_updates=True,
+        )  # fmt: skip
+        for name in wanted:
+            fname = names[name]
+            entry = reg[fname]
+            url = base + fname
+            inner = _LimitedDownload(deadline, entry.size or DEFAULT_MAX_BYTES, bar)
+            downloader = _CheckedDownload(inner, fname, version)
+            try:
+                out[name] = Path(store.fetch(fname, downloader=downloader))
+            except BaseException as exc:
+                _drop_if_stale(cache / fname, entry)
+                _raise_download_error(exc, fname, url, version, cache, downloader.received)
+                raise
+    except BaseException:
+        _remove_empty(made)
+        raise
     return out
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """*folder* and those of its parents that do not exist yet, innermost first."""
+    missing = []
+    p = folder
+    while not p.exists() and p.parent != p:
+        missing.append(p)
+        p = p.parent
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a failed fetch created, innermost first, where they are empty."""
+    for d in folders:
+        with suppress(OSError):
+            d.rmdir()
+
+
+def _fetch_bundled(version: str, tables: Iterable[str] | None) -> dict[str, Path]:
+    """The Parquet files of the bundled version, written into the cache from the wheel's data (no network)."""
+    import tempfile
+
+    from .export import parquet_relpath
+    from .release import export
+
+    pkg = open_package()
+    wanted = list(pkg.table_names) if tables is None else list(tables)
+    for name in wanted:
+        pkg.table(name)  # raises UnknownTableError with the choices
+    cache = cache_dir(version)
+    made = _missing_folders(cache)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache) as scratch:
+            export("parquet", scratch)
+            for name in wanted:
+                os.replace(Path(scratch) / parquet_relpath(name), cache / f"{name}.parquet")
+    except OSError as exc:
+        _remove_empty(made)
+        msg = f"could not store the bundled k2data {version} in the cache {cache} ({exc.strerror or exc}); set {ENV_CACHE_DIR} to a folder you can write to"
+        raise DownloadError(msg) from None
+    except BaseException:
+        _remove_empty(made)
+        raise
+    return {name: cache / f"{name}.parquet" for name in wanted}
 
 
 def _raise_download_error(
@@ -379,7 +488,7 @@ def _raise_download_error(
             raise IncompleteDownloadError(msg) from None
         msg = (
             f"could not reach {url} to download {fname} of k2data {version} ({type(exc).__name__}); "
-            f"check your connection. Files already in the cache ({cache}) are used offline"
+            f"check your connection{_url_hint()}. Files already in the cache ({cache}) are used offline"
         )
         raise DownloadError(msg) from None
     if isinstance(exc, OSError):

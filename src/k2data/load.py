@@ -1,38 +1,35 @@
 """Load the tables as typed pandas DataFrames.
 
-The dtypes come from the descriptor: enumerated strings become categoricals,
-integers nullable ``Int64``, numbers ``float64``, booleans ``boolean``, dates
-``datetime64``, list fields Python lists, other strings ``string``.
+The dtypes come from the descriptor (see :data:`k2data._package.TYPES`):
+enumerated strings become categoricals (every allowed value, in declared
+order), integers nullable ``Int64``, numbers ``float64``, booleans
+``boolean``, dates ``datetime64``, list fields Python lists, other strings
+``string``.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from ._descriptor import FieldSpec, PackageSpec, TableSpec, read_descriptor
-from ._resources import bundled_descriptor_path
+from ._package import TYPES, FieldSpec, PackageSpec, TableSpec, open_package
 from .errors import DataFileError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import pandas as pd
 
-__all__ = ["load", "package_spec", "read_table", "table_names"]
-
-
-def package_spec(datapackage: str | Path | None = None) -> PackageSpec:
-    """Return the parsed descriptor: the bundled one, or the one at *datapackage*."""
-    path = bundled_descriptor_path() if datapackage is None else Path(datapackage)
-    if path.is_dir():
-        path = path / "datapackage.json"
-    return read_descriptor(path.resolve())
+__all__ = ["load", "pandas_dtype", "read_table", "table_names"]
 
 
 def table_names() -> tuple[str, ...]:
     """Names of the bundled tables, in descriptor order."""
-    return package_spec().table_names
+    return open_package().table_names
 
 
 @lru_cache(maxsize=1024)
@@ -42,29 +39,29 @@ def pandas_dtype(spec: FieldSpec) -> Any:
 
     if spec.enum is not None and spec.type == "string":
         return pd.CategoricalDtype(categories=list(spec.enum), ordered=False)
-    return {
-        "integer": "Int64",
-        "year": "Int64",
-        "number": "float64",
-        "boolean": "boolean",
-        "list": "object",
-        "date": "datetime64[ns]",
-        "datetime": "datetime64[ns]",
-    }.get(spec.type, "string")
+    if spec.is_list:
+        return "object"
+    return TYPES[spec.type].pandas
 
 
-def _split(value: Any, delimiter: str) -> list[str]:
-    if isinstance(value, str) and value:
-        return value.split(delimiter)
-    return []
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many small objects are made (the frames hold no cycles)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
-def read_table(table: TableSpec, base: Path) -> pd.DataFrame:
+def read_table(table: TableSpec, pkg: PackageSpec) -> pd.DataFrame:
     """Read one table's CSV file into a typed DataFrame.
 
-    The file is parsed by pyarrow's CSV reader with the column types the
-    descriptor declares, then handed to pandas with nullable dtypes: this is
-    as fast as a plain ``pandas.read_csv`` (see ``benchmarks/``).
+    The file is parsed once by pyarrow's CSV reader with the column types the
+    descriptor declares, then handed to pandas with nullable dtypes. The file
+    must be inside the package (see :mod:`k2data._package.paths`).
 
     Raises :class:`~k2data.errors.DataFileError` if the file cannot be parsed
     as its schema says (run ``k2data validate`` to see every problem).
@@ -75,17 +72,13 @@ def read_table(table: TableSpec, base: Path) -> pd.DataFrame:
     import pyarrow.compute as pc
     from pyarrow import csv as pacsv
 
-    path = base / table.path
-    arrow_types = {
-        "integer": pa.int64(),
-        "year": pa.int64(),
-        "number": pa.float64(),
-        "boolean": pa.bool_(),
-    }
+    path = pkg.file(table)
+    arrow_types = {"integer": pa.int64(), "year": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
     column_types = {f.name: arrow_types.get(f.type, pa.string()) for f in table.fields}
     try:
         arrow = pacsv.read_csv(
             path,
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 22),
             convert_options=pacsv.ConvertOptions(
                 column_types=column_types,
                 null_values=[""],
@@ -95,45 +88,57 @@ def read_table(table: TableSpec, base: Path) -> pd.DataFrame:
             ),
         )
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
-        msg = f"{path}: cannot be loaded as typed table {table.name!r} ({exc}); run `k2data validate` for details"
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = f"{path}: cannot be loaded as typed table {table.name!r} ({first}); run `k2data validate` for details"
         raise DataFileError(msg) from None
     if arrow.column_names != table.field_names:
         msg = (
-            f"{path}: columns {arrow.column_names} differ from the schema's {table.field_names}; "
+            f"{path}: columns {arrow.column_names[:20]} differ from the schema's {table.field_names}; "
             "run `k2data validate` for details"
         )
         raise DataFileError(msg)
+    for f in table.fields:
+        if f.type == "number" and arrow.num_rows:
+            col = arrow.column(f.name)
+            if pc.any(pc.invert(pc.is_finite(col))).as_py():
+                msg = f"{path}: field {f.name!r} holds a number that is not finite (NaN or infinity); run `k2data validate`"
+                raise DataFileError(msg)
     special = {f.name for f in table.fields if f.type in ("list", "date", "datetime") or f.enum is not None}
     plain = arrow.select([f.name for f in table.fields if f.name not in special])
     mapping = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
-    frame = plain.to_pandas(types_mapper=mapping.get) if plain.num_columns else None
     columns: dict[str, Any] = {}
-    for f in table.fields:
-        col = arrow.column(f.name)
-        if f.name not in special:
-            columns[f.name] = frame[f.name].array  # type: ignore[index]
-        elif f.type == "list":
-            split = pc.split_pattern(col, pattern=f.delimiter).to_pylist()
-            items = np.empty(len(split), dtype=object)
-            items[:] = [v if v is not None else [] for v in split]
-            columns[f.name] = items
-        elif f.enum is not None:
-            codes = pc.index_in(col, value_set=pa.array(f.enum, type=pa.string()))
-            unknown = pc.and_(pc.is_null(codes), pc.is_valid(col))
-            if pc.any(unknown).as_py():
-                bad = sorted(set(pc.filter(col, unknown).to_pylist()))
-                msg = (
-                    f"{path}: field {f.name!r} has values outside its vocabulary ({', '.join(map(repr, bad))}); "
-                    "run `k2data validate` for details"
+    with _no_collection():
+        frame = plain.to_pandas(types_mapper=mapping.get) if plain.num_columns else None
+        for f in table.fields:
+            col = arrow.column(f.name)
+            if f.name not in special:
+                columns[f.name] = frame[f.name].array  # type: ignore[index]
+            elif f.type == "list":
+                split = pc.split_pattern(col, pattern=f.delimiter).to_pylist()
+                items = np.empty(len(split), dtype=object)
+                items[:] = [v if v is not None else [] for v in split]
+                columns[f.name] = items
+            elif f.enum is not None:
+                codes = pc.index_in(col, value_set=pa.array(f.enum, type=pa.string()))
+                unknown = pc.and_(pc.is_null(codes), pc.is_valid(col))
+                if pc.any(unknown).as_py():
+                    bad = sorted(set(pc.filter(col, unknown).to_pylist()))[:10]
+                    msg = (
+                        f"{path}: field {f.name!r} has values outside its vocabulary ({', '.join(map(repr, bad))}); "
+                        "run `k2data validate` for details"
+                    )
+                    raise DataFileError(msg)
+                columns[f.name] = pd.Categorical.from_codes(
+                    pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), dtype=pandas_dtype(f)
                 )
-                raise DataFileError(msg)
-            columns[f.name] = pd.Categorical.from_codes(
-                pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), dtype=pandas_dtype(f)
-            )
-        else:
-            fmt = "%Y-%m-%d" if f.type == "date" else "ISO8601"
-            columns[f.name] = pd.to_datetime(pd.Series(col.to_pylist(), dtype="string"), format=fmt).array
-    df = pd.DataFrame(columns, copy=False)
+            else:
+                fmt = "%Y-%m-%d" if f.type == "date" else "ISO8601"
+                try:
+                    columns[f.name] = pd.to_datetime(pd.Series(col.to_pylist(), dtype="string"), format=fmt).array
+                except (ValueError, OverflowError) as exc:
+                    msg = f"{path}: field {f.name!r} holds a value that is not a {f.type} ({exc}); run `k2data validate`"
+                    raise DataFileError(msg) from None
+        df = pd.DataFrame(columns, copy=False)
     df.attrs["k2data_table"] = table.name
     return df
 
@@ -161,7 +166,8 @@ def load(
         loaded and a dict ``{name: DataFrame}`` is returned.
     datapackage : str or Path, optional
         A ``datapackage.json`` (or the folder holding one) to load instead of
-        the data bundled with the package, e.g. a contributor's checkout.
+        the data bundled with the package, e.g. a contributor's checkout. Its
+        files are read only if they are inside its folder.
     version : str, optional
         A released data version such as ``"0.1.0"``. The version bundled with
         the package (``k2data.__version__``) loads from the wheel, offline;
@@ -180,7 +186,7 @@ def load(
     UnknownTableError
         If *name* is not a table of the package (or of that version).
     DataFileError
-        If a file does not match its schema.
+        If a file does not match its schema, or lies outside the package.
     DownloadError
         If *version* is not known, cannot be downloaded or fails its checksum.
 
@@ -198,42 +204,11 @@ def load(
         if datapackage is not None:
             msg = "pass either datapackage= or version=, not both"
             raise ValueError(msg)
-        if version.lstrip("vV") != package_spec().version:
+        if version.lstrip("vV") != open_package().version:
             from .fetch import load_version
 
             return load_version(name, version)
-    pkg = package_spec(datapackage)
-    base = pkg.path.parent
+    pkg = open_package(datapackage)
     if name is not None:
-        return read_table(pkg.table(name), base)
-    return {t.name: read_table(t, base) for t in pkg.tables}
-
-
-def coerce_frame(raw: pd.DataFrame, table: TableSpec) -> pd.DataFrame:
-    """Type a frame of raw strings leniently: a value that does not parse becomes missing.
-
-    Used by the validator, whose structural checks report the unparsable
-    values themselves; :func:`read_table` is the strict, fast path.
-    """
-    import pandas as pd
-
-    out = pd.DataFrame(index=raw.index)
-    for f in table.fields:
-        if f.name not in raw.columns:
-            continue
-        col = raw[f.name]
-        if f.type in ("integer", "year"):
-            num = pd.to_numeric(col, errors="coerce")
-            num = num.where(num.isna() | (num == num.round()))
-            out[f.name] = num.astype("Int64")
-        elif f.type == "number":
-            out[f.name] = pd.to_numeric(col, errors="coerce").astype("float64")
-        elif f.type == "boolean":
-            out[f.name] = col.map({"true": True, "false": False}).astype("boolean")
-        elif f.type == "list":
-            out[f.name] = [_split(v, f.delimiter) for v in col.tolist()]
-        elif f.type in ("date", "datetime"):
-            out[f.name] = pd.to_datetime(col, errors="coerce", format="%Y-%m-%d" if f.type == "date" else "ISO8601")
-        else:
-            out[f.name] = col.astype(pandas_dtype(f))
-    return out
+        return read_table(pkg.table(name), pkg)
+    return {t.name: read_table(t, pkg) for t in pkg.tables}

@@ -3,16 +3,19 @@
 The contributor's loop is: edit a CSV file, run ``k2data update``, commit.
 :func:`update` does, in this order:
 
-1. recompute each resource's ``hash`` (sha256) and ``bytes`` in
+1. with ``bump``, move the version on in ``datapackage.json`` (the one place it
+   lives) and start its ``CHANGELOG.md`` entry (:func:`bump_version`);
+2. recompute each resource's ``hash`` (sha256) and ``bytes`` in
    ``datapackage.json`` (:func:`update_hashes`);
-2. validate the package (:func:`k2data.validate`); if it is invalid, stop
+3. validate the package (:func:`k2data.validate`); if it is invalid, stop
    there and leave everything else alone;
-3. rebuild the release folder ``dist/`` beside ``datapackage.json`` with
+4. rebuild the release folder ``dist/`` beside ``datapackage.json`` with
    :func:`k2data.release.build`, and the checksum registry
-   ``src/k2data/registry/<version>.txt`` when that folder exists;
-4. regenerate the data dictionary ``docs/data-dictionary.md``, the table list
-   between the markers of ``README.md`` and ``CITATION.cff`` with
-   :mod:`k2data.dictionary`.
+   ``src/k2data/registry/<version>.txt`` when that folder exists; a released
+   version's registry is never rewritten (the error names the next version);
+5. regenerate the documents k2data generates beside the descriptor (the data
+   dictionary, the README's table list, ``CITATION.cff``, ``.zenodo.json``),
+   through the same generate-and-check step as ``k2data dictionary --check``.
 
 Each derived part is updated only where it exists beside ``datapackage.json``
 (and, for the generated documents, only where the file is one that k2data
@@ -23,52 +26,51 @@ package of another layout that has only a descriptor and CSV files.
 from __future__ import annotations
 
 import json
-import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._files import sha256_file as sha256_of
-from ._files import write_text_atomic
-from .validate import resolve_descriptor, unsafe_path_reason
+from ._files import sha256_file, write_text_atomic
+from ._package import descriptor_path, open_package
+from ._package.parse import read_descriptor_file
+from ._package.paths import readable_problem
+from ._registry import next_version
 
 if TYPE_CHECKING:
-    from ._descriptor import PackageSpec
     from ._report import ValidationReport
 
-__all__ = ["DocUpdate", "UpdateResult", "sha256_of", "update", "update_hashes", "write_json_atomic"]
+__all__ = ["DocUpdate", "UpdateResult", "bump_version", "update", "update_hashes", "write_json_atomic"]
 
-#: Where the derived parts live, relative to the folder of ``datapackage.json``.
+#: Where the release folder lives, relative to the folder of ``datapackage.json``.
 DIST_DIR = "dist"
-REGISTRY_DIR = "src/k2data/registry"
-DICTIONARY_FILE = "docs/data-dictionary.md"
-README_FILE = "README.md"
-CITATION_FILE = "CITATION.cff"
 
 
 def write_json_atomic(path: Path, data: object) -> None:
     """Write *data* as indented UTF-8 JSON to *path*, replacing it only when complete."""
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    write_text_atomic(path, text)
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def update_hashes(datapackage: str | Path | None = None) -> list[str]:
     """Recompute each resource's ``sha256`` hash and ``bytes`` in the descriptor.
 
-    Returns the names of the resources whose hash changed. Resources with an
-    unsafe or missing path are left alone (``k2data validate`` reports them).
+    Returns the names of the resources whose hash changed. Resources whose
+    path is unsafe (outside the package, not a regular file...) or missing are
+    left alone (``k2data validate`` reports them).
     """
-    from ._descriptor import read_descriptor
-
-    path = resolve_descriptor(datapackage)
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    path = descriptor_path(datapackage)
+    raw = read_descriptor_file(path)
     changed = []
-    for res in raw.get("resources", []):
-        rel = str(res.get("path", ""))
-        file = path.parent / rel
-        if unsafe_path_reason(rel) is not None or not file.is_file():
+    for res in raw.get("resources", []) if isinstance(raw, dict) else []:
+        if not isinstance(res, dict):
             continue
-        new = f"sha256:{sha256_of(file)}"
+        rel = res.get("path")
+        if not isinstance(rel, str) or readable_problem(path.parent, rel) is not None:
+            continue
+        file = path.parent / rel
+        if not file.is_file():
+            continue
+        new = f"sha256:{sha256_file(file)}"
         size = file.stat().st_size
         if res.get("hash") != new or res.get("bytes") != size:
             changed.append(str(res.get("name")))
@@ -76,23 +78,35 @@ def update_hashes(datapackage: str | Path | None = None) -> list[str]:
         res["bytes"] = size
     if changed:
         write_json_atomic(path, raw)
-        read_descriptor.cache_clear()  # the parsed copy of this descriptor is stale now
     return changed
+
+
+def bump_version(datapackage: str | Path, part: str) -> tuple[str, str]:
+    """Move the version in ``datapackage.json`` on by *part* and start its ``CHANGELOG.md`` entry.
+
+    Returns ``(old, new)``. The entry ``## [new] - Unreleased`` is added above
+    the newest release of a ``CHANGELOG.md`` beside the descriptor, if there is one.
+    """
+    path = descriptor_path(datapackage)
+    raw = read_descriptor_file(path)
+    old = str(raw.get("version", ""))
+    new = next_version(old, part)
+    raw["version"] = new
+    write_json_atomic(path, raw)
+    changelog = path.parent / "CHANGELOG.md"
+    if changelog.is_file():
+        text = changelog.read_text(encoding="utf-8")
+        entry = f"## [{new}] - Unreleased\n\n### Data\n\n### Code\n\n"
+        m = re.search(r"^## \[(?!Unreleased\])", text, flags=re.MULTILINE)
+        if f"## [{new}]" not in text:
+            text = text[: m.start()] + entry + text[m.start() :] if m else text.rstrip("\n") + "\n\n" + entry
+            write_text_atomic(changelog, text)
+    return old, new
 
 
 @dataclass
 class DocUpdate:
-    """One generated document considered by :func:`update`.
-
-    Attributes
-    ----------
-    path : Path
-        The file.
-    what : str
-        What it is, for people (``"data dictionary"``, ``"README tables section"``, ...).
-    changed : bool
-        Whether it was rewritten.
-    """
+    """One generated document considered by :func:`update`: its path, what it is, whether it was rewritten."""
 
     path: Path
     what: str
@@ -111,6 +125,8 @@ class UpdateResult:
         Resources whose ``hash`` or ``bytes`` were refreshed.
     report : ValidationReport
         The validation of the package after the hashes were refreshed.
+    version : tuple of str or None
+        ``(old, new)`` when the version was bumped.
     dist : Path or None
         The release folder rebuilt (``None``: none beside the descriptor, or the data is invalid).
     dist_changed : list of str
@@ -128,6 +144,7 @@ class UpdateResult:
     datapackage: Path
     hashes: list[str]
     report: ValidationReport
+    version: tuple[str, str] | None = None
     dist: Path | None = None
     dist_changed: list[str] = field(default_factory=list)
     registry: Path | None = None
@@ -150,70 +167,18 @@ def _tree(folder: Path) -> dict[str, str]:
     """``{path relative to folder: sha256}`` of every file below *folder*."""
     if not folder.is_dir():
         return {}
-    return {p.relative_to(folder).as_posix(): sha256_of(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _read(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.is_file() else None
-
-
-def _first_line(text: str) -> str:
-    return text.split("\n", 1)[0]
-
-
-def _refresh(path: Path, text: str, what: str) -> DocUpdate:
-    changed = _read(path) != text
-    if changed:
-        write_text_atomic(path, text)
-    return DocUpdate(path, what, changed)
-
-
-def _update_docs(pkg: PackageSpec, root: Path, skipped: list[str]) -> list[DocUpdate]:
-    """Regenerate the documents k2data generates, where they exist beside the descriptor."""
-    from .dictionary import citation_cff, data_dictionary, readme_tables, splice
-    from .errors import K2DataError
-
-    docs: list[DocUpdate] = []
-    dictionary = root / DICTIONARY_FILE
-    current = _read(dictionary)
-    if current is None:
-        skipped.append(f"{DICTIONARY_FILE} (not found)")
-    else:
-        text = data_dictionary(pkg=pkg)
-        if _first_line(current) == _first_line(text):
-            docs.append(_refresh(dictionary, text, "data dictionary"))
-        else:
-            skipped.append(f"{DICTIONARY_FILE} (not generated by k2data)")
-    readme = root / README_FILE
-    current = _read(readme)
-    if current is None:
-        skipped.append(f"{README_FILE} (not found)")
-    else:
-        link = os.path.relpath(dictionary, readme.parent).replace(os.sep, "/")
-        try:
-            text = splice(current, readme_tables(pkg=pkg, dictionary_path=link))
-        except K2DataError:
-            skipped.append(f"{README_FILE} (no tables section markers)")
-        else:
-            docs.append(_refresh(readme, text, "README tables section"))
-    citation = root / CITATION_FILE
-    current = _read(citation)
-    if current is not None:
-        text = citation_cff(pkg=pkg)
-        if _first_line(current) == _first_line(text):
-            docs.append(_refresh(citation, text, "citation"))
-        else:
-            skipped.append(f"{CITATION_FILE} (not generated by k2data)")
-    return docs
-
-
-def update(datapackage: str | Path = "datapackage.json", *, max_problems: int | None = 1000) -> UpdateResult:
+def update(
+    datapackage: str | Path = "datapackage.json", *, max_problems: int | None = 1000, bump: str | None = None
+) -> UpdateResult:
     """Bring every derived part of a package up to date after its CSV files were edited.
 
     Refreshes the resource hashes and sizes in the descriptor, validates the
     package, and only if it is valid rebuilds ``dist/`` (and the checksum
-    registry), the data dictionary, the README's table list and
-    ``CITATION.cff``: each where it exists beside the descriptor.
+    registry) and the generated documents: each where it exists beside the
+    descriptor.
 
     Parameters
     ----------
@@ -221,6 +186,8 @@ def update(datapackage: str | Path = "datapackage.json", *, max_problems: int | 
         The descriptor to update, or the folder holding it.
     max_problems : int or None, default 1000
         Problems listed in the validation report (see :func:`k2data.validate`).
+    bump : {"major", "minor", "patch"}, optional
+        First move the version on (see :func:`bump_version`).
 
     Returns
     -------
@@ -230,8 +197,10 @@ def update(datapackage: str | Path = "datapackage.json", *, max_problems: int | 
 
     Raises
     ------
-    k2data.release.ReleaseError
-        If ``dist/`` exists but is not a k2data release folder.
+    k2data.errors.ReleaseError
+        If ``dist/`` exists but holds files a build did not make.
+    k2data.errors.PublishedVersionError
+        If the data changed under a released version; nothing but the hashes was touched.
 
     Examples
     --------
@@ -239,8 +208,7 @@ def update(datapackage: str | Path = "datapackage.json", *, max_problems: int | 
     hashes refreshed:
 
     >>> import shutil
-    >>> from pathlib import Path
-    >>> from k2data._resources import bundled_descriptor_path
+    >>> from k2data._package import bundled_descriptor_path
     >>> src = bundled_descriptor_path().parent
     >>> _ = shutil.copytree(src / "data", "pkg/data")
     >>> _ = shutil.copy(src / "datapackage.json", "pkg/datapackage.json")
@@ -250,34 +218,41 @@ def update(datapackage: str | Path = "datapackage.json", *, max_problems: int | 
     >>> result.hashes, result.valid, result.dist
     (['genes'], True, None)
     """
-    from .load import package_spec
+    from .docgen import generate
     from .release import build
-    from .validate import validate
+    from .validation import validate
 
-    path = resolve_descriptor(datapackage)
+    path = descriptor_path(datapackage)
+    version = bump_version(path, bump) if bump else None
     hashes = update_hashes(path)
     report = validate(path, max_problems=max_problems)
-    result = UpdateResult(datapackage=path, hashes=hashes, report=report)
+    result = UpdateResult(datapackage=path, hashes=hashes, report=report, version=version)
     if not report.valid:
         return result
-    root = path.parent
-    pkg = package_spec(path)
-    dist = root / DIST_DIR
+    pkg = open_package(path)
+    dist = pkg.root / DIST_DIR
     if dist.is_dir():
-        registry_dir = root / REGISTRY_DIR
-        registry = registry_dir if registry_dir.is_dir() else None
-        old_registry = _read(registry_dir / f"{pkg.version}.txt") if registry is not None else None
+        registry_dir = pkg.root / "src" / "k2data" / "registry"
+        registry_dir = registry_dir if registry_dir.is_dir() else None
+        old_registry = None
+        if registry_dir is not None and (registry_dir / f"{pkg.version}.txt").is_file():
+            old_registry = (registry_dir / f"{pkg.version}.txt").read_text(encoding="utf-8")
         before = _tree(dist)
-        built = build(dist, datapackage=path, check=False, registry=registry)
+        built = build(dist, datapackage=path, check=False, registry=registry_dir)
         after = _tree(dist)
         result.dist = dist
         result.dist_changed = sorted(n for n in set(before) | set(after) if before.get(n) != after.get(n))
         if built.registry is not None:
             result.registry = built.registry
-            result.registry_changed = _read(built.registry) != old_registry
+            result.registry_changed = built.registry.read_text(encoding="utf-8") != old_registry
         else:
-            result.skipped.append(f"{REGISTRY_DIR}/ (not found)")
+            result.skipped.append("src/k2data/registry/ (not found)")
     else:
         result.skipped.append(f"{DIST_DIR}/ (not found; `k2data build` creates it)")
-    result.docs = _update_docs(pkg, root, result.skipped)
+    for outcome in generate.plan(pkg):
+        if outcome.skipped is not None:
+            result.skipped.append(f"{outcome.target.relpath} ({outcome.skipped})")
+            continue
+        generate.write([outcome])
+        result.docs.append(DocUpdate(outcome.path, outcome.target.what, outcome.stale))
     return result

@@ -1,76 +1,54 @@
-"""Exporters: the release files, each derived from the descriptor and the typed tables.
+"""Exporters: the release files, each derived from the package model and the typed tables.
 
-Every exporter is a function ``write(ctx) -> list[str]`` that writes its files
-into ``ctx.out`` and returns their paths relative to it. They run in this
-order, so that each can describe the files written before it:
-
-=====================  ==============================================  ==============
-module                 files (relative to the release folder)          format name
-=====================  ==============================================  ==============
-:mod:`.csv`            ``csv/<table>.csv``, ``csv/datapackage.json``   ``csv``
-:mod:`.parquet`        ``parquet/<table>.parquet``                     ``parquet``
-:mod:`.croissant`      ``croissant.json``                              ``croissant``
-:mod:`.jsonld`         ``k2data.jsonld``                               ``jsonld``
-=====================  ==============================================  ==============
-
-:mod:`k2data.release` runs them, writes ``SHA256SUMS`` and moves the result
-into place. File names are unique across the release, so the files can also
-be published flat, as the assets of a release (see :mod:`k2data.fetch`).
+:data:`FORMATS` is the one registry of export formats: ``k2data build``, the
+``--format`` choices of the command line and :func:`k2data.release.export` all
+read it. Each format is a module of this package with a function
+``write(ctx) -> list[str]`` that writes its files into ``ctx.out`` and returns
+their paths relative to it. They run in registry order, so that each can
+describe the files written before it (``needs``).
 
 Everything here uses the standard library only; the exporters import their
 heavy libraries (pyarrow) inside their functions.
+
+Examples
+--------
+>>> from k2data.export import FORMATS
+>>> list(FORMATS)
+['csv', 'parquet', 'croissant', 'jsonld']
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._descriptor import PackageSpec, TableSpec
 from .._files import sha256_file
+from .._package.paths import inside
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .._package import PackageSpec, TableSpec
+
 __all__ = [
     "CHECKSUMS_FILE",
-    "CROISSANT_FILE",
-    "CSV_DIR",
     "FORMATS",
-    "JSONLD_FILE",
     "MEDIA_TYPES",
-    "PARQUET_DIR",
-    "RELEASE_URL",
     "ExportContext",
-    "citation",
-    "creators",
+    "Format",
     "csv_relpath",
     "is_missing",
     "parquet_relpath",
-    "release_url",
-    "sha256_file",
     "sort_frame",
     "sort_order",
 ]
 
-#: The export formats, in the order they are written (each may describe the ones before it).
-FORMATS: tuple[str, ...] = ("csv", "parquet", "croissant", "jsonld")
-
-CSV_DIR = "csv"
-PARQUET_DIR = "parquet"
-CROISSANT_FILE = "croissant.json"
-JSONLD_FILE = "k2data.jsonld"
 CHECKSUMS_FILE = "SHA256SUMS"
 
-#: Where the files of release ``v{version}`` are published, one asset per file name.
-#: :mod:`k2data.fetch` downloads from here (overridable with ``K2DATA_RELEASE_URL``);
-#: the JSON-LD ``contentUrl`` of each file points here.
-RELEASE_URL = "https://github.com/k2data/k2data/releases/download/v{version}/"
-
-#: IANA media types by file suffix (Croissant uses mlcroissant's own name for Parquet).
+#: IANA media types by file suffix.
 MEDIA_TYPES: Mapping[str, str] = {
     ".csv": "text/csv",
     ".parquet": "application/vnd.apache.parquet",
@@ -81,45 +59,48 @@ MEDIA_TYPES: Mapping[str, str] = {
 
 def csv_relpath(table: str) -> str:
     """Path of a table's CSV file inside the release folder."""
-    return f"{CSV_DIR}/{table}.csv"
+    return f"csv/{table}.csv"
 
 
 def parquet_relpath(table: str) -> str:
     """Path of a table's Parquet file inside the release folder."""
-    return f"{PARQUET_DIR}/{table}.parquet"
+    return f"parquet/{table}.parquet"
 
 
-def release_url(version: str, relpath: str) -> str:
-    """The URL a release file is published at (the file name under the release's base URL)."""
-    return RELEASE_URL.format(version=version) + relpath.rsplit("/", 1)[-1]
+@dataclass(frozen=True)
+class Format:
+    """One export format: its module, what it needs written first, and the files it writes.
 
-
-def citation(pkg: PackageSpec) -> str:
-    """How to cite this version of the package, from the descriptor's contributors, date and licences."""
-    who = ", ".join(c["name"] for c in creators(pkg)) or pkg.name
-    year = str(pkg.raw.get("created", ""))[:4]
-    licences = ", ".join(str(lic.get("name") or lic.get("path")) for lic in pkg.raw.get("licenses", []))
-    home = pkg.raw.get("homepage", "")
-    text = f"{who} ({year}). {pkg.title}. Version {pkg.version}. Dataset, {licences}. {home}"
-    return text.replace(" ().", "").strip()
-
-
-def creators(pkg: PackageSpec) -> list[dict[str, str]]:
-    """The descriptor's creators as schema.org ``Person`` or ``Organization`` objects.
-
-    Contributors with a ``creator`` role (or no roles at all) count; one with a
-    given or family name is a Person, any other an Organization.
+    ``files(pkg)`` lists the paths (relative to the release folder) that the
+    format writes for *pkg*; ``entry`` is the top-level name it owns there.
     """
-    out = []
-    for c in pkg.raw.get("contributors", []):
-        roles = c.get("roles") or ([c["role"]] if c.get("role") else [])
-        if roles and "creator" not in roles:
-            continue
-        person = " ".join(str(c[k]) for k in ("givenName", "familyName") if c.get(k))
-        name = person or str(c.get("title") or c.get("organization") or "")
-        if name:
-            out.append({"@type": "Person" if person else "Organization", "name": name})
-    return out
+
+    name: str
+    entry: str
+    files: Callable[[PackageSpec], list[str]]
+    needs: tuple[str, ...] = ()
+    summary: str = ""
+
+    def writer(self) -> Callable[[ExportContext], list[str]]:
+        """The module's ``write`` function (imported on first use)."""
+        from importlib import import_module
+
+        return import_module(f".{self.name}", __package__).write  # type: ignore[no-any-return]
+
+
+#: Every export format, in the order they are written.
+FORMATS: Mapping[str, Format] = {
+    f.name: f
+    for f in (
+        Format(
+            "csv", "csv", lambda p: [*(csv_relpath(t) for t in p.table_names), "csv/datapackage.json"],
+            summary="csv/<table>.csv and csv/datapackage.json",
+        ),
+        Format("parquet", "parquet", lambda p: [parquet_relpath(t) for t in p.table_names], summary="parquet/<table>.parquet"),
+        Format("croissant", "croissant.json", lambda p: ["croissant.json"], ("csv", "parquet"), "croissant.json"),
+        Format("jsonld", "k2data.jsonld", lambda p: ["k2data.jsonld"], ("csv", "parquet", "croissant"), "k2data.jsonld"),
+    )
+}  # fmt: skip
 
 
 def is_missing(value: Any) -> bool:
@@ -165,12 +146,12 @@ def sort_frame(table: TableSpec, df: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class ExportContext:
-    """What the exporters share: the descriptor, the typed tables and the files written so far.
+    """What the exporters share: the package, the typed tables and the files written so far.
 
     Attributes
     ----------
     pkg : PackageSpec
-        The parsed descriptor.
+        The package model.
     frames : Mapping[str, pandas.DataFrame]
         Every table as loaded by :func:`k2data.load.read_table`, rows sorted by primary key.
     orders : Mapping[str, list[int]]
@@ -187,6 +168,12 @@ class ExportContext:
     out: Path
     files: dict[str, str] = field(default_factory=dict)
 
+    def path(self, relpath: str) -> Path:
+        """Where *relpath* is written; refuses a path that would leave the output folder."""
+        target = inside(self.out, relpath)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
     def record(self, relpath: str) -> str:
         """Note that *relpath* was written; returns it."""
         self.files[relpath] = sha256_file(self.out / relpath)
@@ -195,7 +182,3 @@ class ExportContext:
     def size(self, relpath: str) -> int:
         """Size in bytes of a written file."""
         return (self.out / relpath).stat().st_size
-
-    def table(self, name: str) -> TableSpec:
-        """The spec of table *name*."""
-        return self.pkg.table(name)

@@ -24,8 +24,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .._descriptor import FieldSpec, TableSpec
-from . import CROISSANT_FILE, CSV_DIR, ExportContext, citation, creators, csv_relpath, parquet_relpath
+from .._package import TYPES, FieldSpec, TableSpec
+from . import FORMATS, ExportContext, csv_relpath, parquet_relpath
 
 __all__ = ["CONFORMS_TO", "CONTEXT", "croissant", "write"]
 
@@ -76,17 +76,6 @@ CONTEXT: dict[str, Any] = {
     "transform": "cr:transform",
 }
 
-#: Croissant data types of the descriptor's field types (of the items, for lists).
-DATA_TYPES: dict[str, str] = {
-    "string": "sc:Text",
-    "integer": "sc:Integer",
-    "year": "sc:Integer",
-    "number": "sc:Float",
-    "boolean": "sc:Boolean",
-    "date": "sc:Date",
-    "datetime": "sc:DateTime",
-}
-
 #: mlcroissant's name for Parquet (it does not know the IANA type).
 PARQUET_MEDIA_TYPE = "application/x-parquet"
 
@@ -103,18 +92,15 @@ def _description(spec: FieldSpec) -> str:
 
 
 def _record_set(table: TableSpec) -> dict[str, Any]:
-    refs: dict[str, tuple[str, str]] = {
-        fk.fields[0]: (fk.resource, fk.ref_fields[0]) for fk in table.foreign_keys if len(fk.fields) == 1
-    }
+    refs = {link.field: (link.target, link.target_field) for link in table.links if not link.is_list}
     fields = []
     for f in table.fields:
-        item_type = (f.item_type or "string") if f.is_list else f.type
         out: dict[str, Any] = {
             "@type": "cr:Field",
             "@id": f"{table.name}/{f.name}",
             "name": f.name,
             "description": _description(f),
-            "dataType": DATA_TYPES.get(item_type, "sc:Text"),
+            "dataType": TYPES[f.value_type].croissant,
             "source": {"fileObject": {"@id": parquet_relpath(table.name)}, "extract": {"column": f.name}},
         }
         if f.is_list:
@@ -152,27 +138,26 @@ def _file_object(ctx: ExportContext, relpath: str, media_type: str) -> dict[str,
 def croissant(ctx: ExportContext) -> dict[str, Any]:
     """The Croissant document of the release whose CSV and Parquet files are in ``ctx``."""
     pkg = ctx.pkg
-    raw = pkg.raw
     distribution = []
     for table in pkg.tables:
         distribution.append(_file_object(ctx, parquet_relpath(table.name), PARQUET_MEDIA_TYPE))
     for table in pkg.tables:
         distribution.append(_file_object(ctx, csv_relpath(table.name), "text/csv"))
-    distribution.append(_file_object(ctx, f"{CSV_DIR}/datapackage.json", "application/json"))
+    distribution.append(_file_object(ctx, "csv/datapackage.json", "application/json"))
     doc: dict[str, Any] = {
         "@context": CONTEXT,
         "@type": "sc:Dataset",
         "conformsTo": CONFORMS_TO,
         "name": pkg.name,
         "alternateName": pkg.title,
-        "description": str(raw.get("description", pkg.title)),
+        "description": pkg.description or pkg.title,
         "version": pkg.version,
-        "url": str(raw.get("homepage", "")),
-        "license": [str(lic.get("path") or lic.get("name")) for lic in raw.get("licenses", [])],
-        "creator": [{"@type": f"sc:{c['@type']}", "name": c["name"]} for c in creators(pkg)],
-        "datePublished": str(raw.get("created", ""))[:10],
-        "keywords": list(raw.get("keywords", [])),
-        "citeAs": citation(pkg),
+        "url": pkg.homepage,
+        "license": [lic.iri for lic in pkg.licenses],
+        "creator": [{"@type": "sc:Person" if c.is_person else "sc:Organization", "name": c.name} for c in pkg.creators],
+        "datePublished": pkg.date,
+        "keywords": list(pkg.keywords),
+        "citeAs": pkg.citation,
         "isLiveDataset": False,
         "distribution": distribution,
         "recordSet": [_record_set(t) for t in pkg.tables],
@@ -182,6 +167,7 @@ def croissant(ctx: ExportContext) -> dict[str, Any]:
 
 def write(ctx: ExportContext) -> list[str]:
     """Write ``croissant.json``; the CSV and Parquet files must already be in ``ctx``."""
-    with open(ctx.out / CROISSANT_FILE, "w", encoding="utf-8", newline="\n") as fh:
+    rel = FORMATS["croissant"].entry
+    with open(ctx.path(rel), "w", encoding="utf-8", newline="\n") as fh:
         fh.write(json.dumps(croissant(ctx), indent=2, ensure_ascii=False) + "\n")
-    return [ctx.record(CROISSANT_FILE)]
+    return [ctx.record(rel)]

@@ -19,9 +19,9 @@ import io
 import json
 from pathlib import Path
 
-from .._descriptor import TableSpec
+from .._package import TableSpec
 from ..errors import DataFileError
-from . import CSV_DIR, ExportContext, csv_relpath
+from . import ExportContext, csv_relpath
 
 __all__ = ["table_text", "write"]
 
@@ -50,22 +50,20 @@ def table_text(table: TableSpec, source: Path, order: list[int]) -> str:
 
 def write(ctx: ExportContext) -> list[str]:
     """Write every table as CSV plus ``csv/datapackage.json``; return the paths written."""
-    (ctx.out / CSV_DIR).mkdir(parents=True, exist_ok=True)
-    base = ctx.pkg.path.parent
     written: list[str] = []
     raw = copy.deepcopy(ctx.pkg.raw)
     by_name = {r.get("name"): r for r in raw.get("resources", [])}
     for table in ctx.pkg.tables:
         rel = csv_relpath(table.name)
-        with open(ctx.out / rel, "w", encoding="utf-8", newline="") as fh:
-            fh.write(table_text(table, base / table.path, ctx.orders[table.name]))
+        with open(ctx.path(rel), "w", encoding="utf-8", newline="") as fh:
+            fh.write(table_text(table, ctx.pkg.file(table), ctx.orders[table.name]))
         written.append(ctx.record(rel))
         res = by_name[table.name]
         res["path"] = rel.split("/", 1)[1]
         res["hash"] = f"sha256:{ctx.files[rel]}"
         res["bytes"] = ctx.size(rel)
-    rel = f"{CSV_DIR}/datapackage.json"
-    with open(ctx.out / rel, "w", encoding="utf-8", newline="\n") as fh:
+    rel = "csv/datapackage.json"
+    with open(ctx.path(rel), "w", encoding="utf-8", newline="\n") as fh:
         fh.write(json.dumps(raw, indent=2, ensure_ascii=False) + "\n")
     written.append(ctx.record(rel))
     return written

@@ -5,14 +5,16 @@ Shape of the graph, all derived from the descriptor:
 - every row of every table is a node with a stable ``@id``
   (``<homepage>/id/<table>/<primary key>``), the primary key as
   ``identifier``, a k2data class per table (``k2:Trials``...) and, where one
-  fits, a schema.org type (:data:`SCHEMA_TYPES`, refined per row by the
-  ``kind`` vocabularies in :data:`TYPE_BY_KIND`);
+  fits, a schema.org type: the resource's ``schemaOrgType`` in the
+  descriptor, refined per row by the ``schemaOrgType`` of the category a
+  vocabulary field holds (such as ``references.kind``);
 - each field is a property: a few common ones are schema.org properties
   (:data:`SCHEMA_PROPERTIES`), all others live in the k2data vocabulary
   (``<homepage>/vocab#<field>``); so every key of the document maps to an IRI
   and JSON-LD expansion drops nothing;
 - foreign keys, scalar and list (``listReference``), are links to the
-  referenced nodes; ontology identifiers (CURIEs such as ``NCIT:C3099``), DOIs,
+  referenced nodes (a primary key that is also a foreign key is both the
+  node's identifier and a link); ontology identifiers (CURIEs such as ``NCIT:C3099``), DOIs,
   PubMed, PMC, MeSH and PubChem ids and URLs are IRIs; lists that are not
   references keep their order (``@list``); missing values are left out;
 - one ``Dataset`` node describes the release: metadata, a ``hasPart`` per
@@ -33,53 +35,14 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from .._descriptor import FieldSpec, PackageSpec, TableSpec
-from . import JSONLD_FILE, MEDIA_TYPES, ExportContext, citation, creators, is_missing, release_url
+from .._package import TYPES, FieldSpec, PackageSpec, TableSpec
+from . import FORMATS, MEDIA_TYPES, ExportContext, is_missing
 
-__all__ = ["SCHEMA_PROPERTIES", "SCHEMA_TYPES", "TYPE_BY_KIND", "context", "curie_iri", "document", "node_id", "write"]
+__all__ = ["SCHEMA_PROPERTIES", "context", "curie_iri", "document", "node_id", "write"]
 
 SCHEMA = "https://schema.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 OBO = "http://purl.obolibrary.org/obo/"
-
-#: schema.org type of each table's rows, where one fits.
-SCHEMA_TYPES: Mapping[str, str] = {
-    "trials": "MedicalTrial",
-    "cohorts": "MedicalObservationalStudy",
-    "preclinical": "MedicalStudy",
-    "references": "ScholarlyArticle",
-    "cancer_types": "MedicalCondition",
-    "agents": "Substance",
-    "genes": "Gene",
-    "processes": "DefinedTerm",
-    "study_designs": "DefinedTerm",
-    "evidence_levels": "DefinedTerm",
-    "claims": "Claim",
-}
-
-#: Per-row refinement of :data:`SCHEMA_TYPES` by a vocabulary field: ``{(table, field): {value: type}}``.
-TYPE_BY_KIND: Mapping[tuple[str, str], Mapping[str, str]] = {
-    ("references", "kind"): {
-        "journal_article": "MedicalScholarlyArticle",
-        "review": "MedicalScholarlyArticle",
-        "conference_abstract": "ScholarlyArticle",
-        "erratum": "ScholarlyArticle",
-        "thesis": "Thesis",
-        "press_release": "NewsArticle",
-        "news_article": "NewsArticle",
-        "web_page": "WebPage",
-        "blog_post": "BlogPosting",
-        "drug_label": "CreativeWork",
-    },
-    ("agents", "kind"): {
-        "vitamin_k": "DietarySupplement",
-        "nutrient": "DietarySupplement",
-        "drug": "Drug",
-        "hormone": "Drug",
-        "vitamin_k_analogue": "ChemicalSubstance",
-        "procedure": "MedicalProcedure",
-    },
-}
 
 #: Fields that are schema.org properties (by field name, in every table).
 SCHEMA_PROPERTIES: Mapping[str, str] = {
@@ -128,7 +91,7 @@ _IRI_SAFE = "/:;,.-_~!$&'()*+=@"
 
 def namespaces(pkg: PackageSpec) -> tuple[str, str]:
     """The node-id base and the vocabulary IRI, both derived from the descriptor's ``homepage``."""
-    home = str(pkg.raw.get("homepage") or f"https://example.org/{pkg.name}").rstrip("/")
+    home = pkg.homepage or f"https://example.org/{pkg.name}"
     return f"{home}/id/", f"{home}/vocab#"
 
 
@@ -208,19 +171,18 @@ def context(pkg: PackageSpec) -> dict[str, Any]:
 
 
 def _literal(type_: str | None, value: Any) -> Any:
-    if type_ in ("integer", "year"):
-        return int(value)
-    if type_ == "number":
+    python = TYPES[type_ or "string"].python
+    if python is int or python is bool:
+        return python(value)
+    if python is float:
         number = float(value)
         if math.isinf(number):  # JSON has no infinity; the validator rejects it, but export does not validate
             return {"@value": "INF" if number > 0 else "-INF", "@type": "xsd:double"}
         return number
-    if type_ == "boolean":
-        return bool(value)
     if type_ == "date" and isinstance(value, (date, datetime)):
-        return {"@value": value.strftime("%Y-%m-%d"), "@type": "xsd:date"}
+        return {"@value": value.strftime("%Y-%m-%d"), "@type": TYPES["date"].xsd}
     if type_ == "datetime" and isinstance(value, datetime):
-        return {"@value": value.isoformat(), "@type": "xsd:dateTime"}
+        return {"@value": value.isoformat(), "@type": TYPES["datetime"].xsd}
     return str(value)
 
 
@@ -245,18 +207,14 @@ def _value(spec: FieldSpec, value: Any, target: tuple[str, str] | None) -> Any:
 
 
 def _targets(table: TableSpec) -> dict[str, tuple[str, str]]:
-    out = {fk.fields[0]: (fk.resource, fk.ref_fields[0]) for fk in table.foreign_keys if len(fk.fields) == 1}
-    for f in table.fields:
-        if f.list_reference:
-            out[f.name] = f.list_reference
-    return out
+    return {link.field: (link.target, link.target_field) for link in table.links}
 
 
 def _types(table: TableSpec, row: Mapping[str, Any]) -> list[str]:
-    schema_type = SCHEMA_TYPES.get(table.name)
-    for (tname, fname), by_value in TYPE_BY_KIND.items():
-        if tname == table.name and fname in row and not is_missing(row[fname]):
-            schema_type = by_value.get(str(row[fname]), schema_type)
+    schema_type = table.schema_org_type
+    for f in table.fields:
+        if f.enum is not None and not is_missing(row.get(f.name)):
+            schema_type = f.category(str(row[f.name])).get("schemaOrgType", schema_type)
     return [t for t in (schema_type, f"k2:{class_name(table.name)}") if t]
 
 
@@ -275,8 +233,8 @@ def record_nodes(table: TableSpec, frame: Any) -> list[dict[str, Any]]:
             "identifier": "/".join(parts),
         }
         for f in table.fields:
-            if len(key) == 1 and f.name == key[0]:
-                continue  # it is the node's identifier
+            if len(key) == 1 and f.name == key[0] and f.name not in targets:
+                continue  # it is the node's identifier (a key that is also a link stays, as the link)
             v = _value(f, row[f.name], targets.get(f.name))
             if v is not None:
                 node[field_key(f.name)] = v
@@ -309,8 +267,8 @@ def dataset_node(ctx: ExportContext) -> dict[str, Any]:
     """The ``Dataset`` node: release metadata, a part per table and a download per file."""
     pkg = ctx.pkg
     raw = pkg.raw
-    home = str(raw.get("homepage", "")).rstrip("/")
-    created = str(raw.get("created", ""))[:10]
+    home = pkg.homepage
+    created = pkg.date
     downloads = []
     for relpath, sha in ctx.files.items():
         suffix = "." + relpath.rsplit(".", 1)[-1]
@@ -318,7 +276,7 @@ def dataset_node(ctx: ExportContext) -> dict[str, Any]:
             {
                 "@type": "DataDownload",
                 "name": relpath,
-                "contentUrl": release_url(pkg.version, relpath),
+                "contentUrl": pkg.release_file_url(relpath),
                 "encodingFormat": MEDIA_TYPES.get(suffix, "application/octet-stream"),
                 "contentSize": f"{ctx.size(relpath)} B",
                 "sha256": sha,
@@ -335,15 +293,15 @@ def dataset_node(ctx: ExportContext) -> dict[str, Any]:
         "@type": "Dataset",
         "name": pkg.title,
         "alternateName": pkg.name,
-        "description": str(raw.get("description", "")),
+        "description": pkg.description,
         "version": pkg.version,
         "url": home,
-        "license": [str(lic["path"]) for lic in raw.get("licenses", []) if lic.get("path")],
-        "creator": creators(pkg),
-        "keywords": list(raw.get("keywords", [])),
+        "license": [lic.iri for lic in pkg.licenses],
+        "creator": [{"@type": "Person" if c.is_person else "Organization", "name": c.name} for c in pkg.creators],
+        "keywords": list(pkg.keywords),
         "dateCreated": created,
         "datePublished": created,
-        "creditText": citation(pkg),
+        "creditText": pkg.citation,
         "isBasedOn": sources,
         "hasPart": [_part(pkg, t) for t in pkg.tables],
         "distribution": downloads,
@@ -361,6 +319,7 @@ def document(ctx: ExportContext) -> dict[str, Any]:
 
 def write(ctx: ExportContext) -> list[str]:
     """Write ``k2data.jsonld``, describing every file already in ``ctx``."""
-    with open(ctx.out / JSONLD_FILE, "w", encoding="utf-8", newline="\n") as fh:
+    rel = FORMATS["jsonld"].entry
+    with open(ctx.path(rel), "w", encoding="utf-8", newline="\n") as fh:
         fh.write(json.dumps(document(ctx), indent=2, ensure_ascii=False) + "\n")
-    return [ctx.record(JSONLD_FILE)]
+    return [ctx.record(rel)]

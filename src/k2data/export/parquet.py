@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .._descriptor import FieldSpec, TableSpec
-from ..errors import DataFileError, DescriptorError
-from . import PARQUET_DIR, ExportContext, is_missing, parquet_relpath
+from .._package import TYPES, FieldSpec, TableSpec
+from .._package import arrow_type as _arrow_of
+from ..errors import DataFileError, UnsupportedFieldType
+from . import ExportContext, is_missing, parquet_relpath
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,27 +43,13 @@ WRITE_OPTIONS: dict[str, Any] = {
 }
 
 
-class UnsupportedFieldType(DescriptorError):
-    """A descriptor field type that has no Arrow mapping yet."""
-
-
 def _scalar_type(type_: str | None, where: str) -> pa.DataType:
-    import pyarrow as pa
-
-    types = {
-        "string": pa.string(),
-        "integer": pa.int64(),
-        "year": pa.int64(),
-        "number": pa.float64(),
-        "boolean": pa.bool_(),
-        "date": pa.date32(),
-        "datetime": pa.timestamp("us"),
-        None: pa.string(),
-    }
-    if type_ not in types:
-        msg = f"{where}: field type {type_!r} has no Parquet mapping; add one in k2data/export/parquet.py"
+    if type_ is None:
+        type_ = "string"
+    if type_ not in TYPES:
+        msg = f"{where}: field type {type_!r} has no Arrow mapping; add one to k2data/_package/types.py"
         raise UnsupportedFieldType(msg)
-    return types[type_]
+    return _arrow_of(type_)
 
 
 def arrow_type(spec: FieldSpec, where: str = "") -> pa.DataType:
@@ -76,28 +63,20 @@ def arrow_type(spec: FieldSpec, where: str = "") -> pa.DataType:
     return _scalar_type(spec.type, f"{where}.{spec.name}")
 
 
-def _references(table: TableSpec) -> dict[str, str]:
-    refs = {fk.fields[0]: f"{fk.resource}.{fk.ref_fields[0]}" for fk in table.foreign_keys if len(fk.fields) == 1}
-    for f in table.fields:
-        if f.list_reference:
-            refs[f.name] = f"{f.list_reference[0]}.{f.list_reference[1]}"
-    return refs
-
-
 def arrow_schema(table: TableSpec, version: str) -> pa.Schema:
     """The Arrow schema of *table*, with field and schema metadata.
 
     Examples
     --------
-    >>> from k2data.load import package_spec
-    >>> pkg = package_spec()
+    >>> from k2data._package import open_package
+    >>> pkg = open_package()
     >>> schema = arrow_schema(pkg.table("trials"), pkg.version)
     >>> schema.field("dose_min_mg_d").metadata[b"unit"]
     b'mg/d'
     """
     import pyarrow as pa
 
-    refs = _references(table)
+    refs = {link.field: link.dotted for link in table.links}
     fields = []
     for f in table.fields:
         meta = {}
@@ -166,10 +145,9 @@ def write(ctx: ExportContext) -> list[str]:
     """Write every table as Parquet; return the paths written."""
     import pyarrow.parquet as pq
 
-    (ctx.out / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
     written = []
     for table in ctx.pkg.tables:
         rel = parquet_relpath(table.name)
-        pq.write_table(arrow_table(table, ctx.frames[table.name], ctx.pkg.version), ctx.out / rel, **WRITE_OPTIONS)
+        pq.write_table(arrow_table(table, ctx.frames[table.name], ctx.pkg.version), ctx.path(rel), **WRITE_OPTIONS)
         written.append(ctx.record(rel))
     return written

@@ -1,22 +1,18 @@
-"""The data dictionary, generated from ``datapackage.json``.
+"""The Markdown data dictionary and the README's table list, generated from the package model.
 
 One source of truth: every page that lists tables or fields is rendered here
 from the descriptor, never typed by hand, and CI checks that the committed
-copies are up to date (``k2data dictionary --check``):
+copies are up to date (``k2data dictionary --check``, see :mod:`.generate`):
 
 - :func:`data_dictionary`: ``docs/data-dictionary.md``, every table and field
-  with type, unit, allowed values, constraints, links and description, and the
-  row count of each table;
+  with type, unit, allowed values, constraints, links and description, the
+  row count of each table, and a diagram of how the tables link;
 - :func:`readme_tables`: the table list of ``README.md``, between the markers
-  ``<!-- tables:start -->`` and ``<!-- tables:end -->`` (see :func:`splice`);
-- :func:`text_table`: the same fields as an aligned plain-text table that fits
-  a terminal (``k2data describe TABLE``);
-- :func:`citation_cff`: ``CITATION.cff``, whose version and date come from the
-  descriptor's ``version`` and ``created``.
+  ``<!-- tables:start -->`` and ``<!-- tables:end -->`` (see :func:`splice`).
 
 Examples
 --------
->>> from k2data.dictionary import data_dictionary
+>>> from k2data.docgen.dictionary import data_dictionary
 >>> md = data_dictionary()
 >>> md.splitlines()[0]
 '# k2data data dictionary'
@@ -26,30 +22,23 @@ True
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .describe import citation_facts, field_rows, row_counts
-from .errors import K2DataError
-from .load import package_spec
-
-if TYPE_CHECKING:
-    from ._descriptor import FieldSpec, PackageSpec, TableSpec
+from .._package import FieldSpec, PackageSpec, TableSpec, open_package
+from ..describe import field_rows, row_counts
+from ..errors import K2DataError
 
 __all__ = [
     "README_END",
     "README_START",
-    "citation_cff",
     "constraints_text",
     "data_dictionary",
-    "describe_text",
     "first_sentence",
+    "links_diagram",
     "readme_tables",
     "splice",
-    "text_table",
 ]
+
 
 README_START = "<!-- tables:start -->"
 README_END = "<!-- tables:end -->"
@@ -65,8 +54,8 @@ def constraints_text(f: FieldSpec) -> str:
 
     Examples
     --------
-    >>> from k2data.load import package_spec
-    >>> constraints_text(package_spec().table("evidence_levels").field("level"))
+    >>> from k2data._package import open_package
+    >>> constraints_text(open_package().table("evidence_levels").field("level"))
     'required; 1 to 5'
     """
     parts = []
@@ -114,7 +103,7 @@ def _anchor(name: str) -> str:
 
 
 def _pkg(datapackage: str | Path | None, pkg: PackageSpec | None) -> PackageSpec:
-    return pkg if pkg is not None else package_spec(datapackage)
+    return pkg if pkg is not None else open_package(datapackage)
 
 
 def _table_md(table: TableSpec, rows: int) -> list[str]:
@@ -162,19 +151,19 @@ def data_dictionary(datapackage: str | Path | None = None, *, pkg: PackageSpec |
 
     Examples
     --------
-    >>> from k2data.dictionary import data_dictionary
+    >>> from k2data.docgen.dictionary import data_dictionary
     >>> "## claims" in data_dictionary()
     True
     """
     spec = _pkg(datapackage, pkg)
     counts = row_counts(pkg=spec)
-    licences = ", ".join(str(lic.get("name") or lic.get("path")) for lic in spec.raw.get("licenses", []))
+    licences = ", ".join(lic.label for lic in spec.licenses)
     out = [
         "# k2data data dictionary",
         "",
         GENERATED_NOTE,
         "",
-        f"{' '.join(str(spec.raw.get('description', '')).split())}",
+        f"{' '.join(spec.description.split())}",
         "",
         f"Data version **{spec.version}**; {len(spec.tables)} tables, {sum(counts.values())} rows; "
         f"licence {licences or 'not stated'}.",
@@ -193,10 +182,31 @@ def data_dictionary(datapackage: str | Path | None = None, *, pkg: PackageSpec |
             f"| [`{t.name}`](#{_anchor(t.name)}) | {_md_cell(t.title)} | {counts[t.name]} | "
             f"{_md_cell(first_sentence(t.description))} |"
         )
-    out.append("")
+    out += ["", "## How the tables link", "", "Each arrow is a foreign key or a list of keys (`*`), from the table that holds it.", ""]
+    out += [links_diagram(spec), ""]
     for t in spec.tables:
         out += _table_md(t, counts[t.name])
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def links_diagram(pkg: PackageSpec) -> str:
+    """A Mermaid diagram (which GitHub draws) of every link between the tables.
+
+    Examples
+    --------
+    >>> from k2data._package import open_package
+    >>> print(links_diagram(open_package()).splitlines()[1])
+    flowchart LR
+    """
+    lines = ["```mermaid", "flowchart LR"]
+    for t in pkg.tables:
+        for link in t.links:
+            if link.target == t.name:
+                continue
+            label = f"{link.field}{'*' if link.is_list else ''}"
+            lines.append(f"  {t.name} -->|{label}| {link.target}")
+    lines.append("```")
+    return "\n".join(lines)
 
 
 def readme_tables(
@@ -211,7 +221,7 @@ def readme_tables(
 
     Examples
     --------
-    >>> from k2data.dictionary import readme_tables
+    >>> from k2data.docgen.dictionary import readme_tables
     >>> readme_tables().splitlines()[0]
     '| table | title | rows | description |'
     """
@@ -250,147 +260,3 @@ def splice(text: str, block: str, *, start: str = README_START, end: str = READM
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
     return f"{head}{start}\n{block.rstrip(chr(10))}\n{end}{tail}"
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    lines: list[str] = []
-    for para in text.split("\n"):
-        lines += textwrap.wrap(para, width=width, break_long_words=True, break_on_hyphens=False) or [""]
-    return lines
-
-
-def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]) -> str:
-    """Lay out *rows* under *headers* as an aligned plain-text table.
-
-    Each cell is wrapped to its column's width (a newline in a cell starts a
-    new paragraph); a row takes as many lines as its tallest cell. Columns are separated by two spaces and the header is
-    underlined.
-
-    Examples
-    --------
-    >>> print(text_table(["a", "b"], [["x", "one two three"]], [3, 7]))
-    a    b
-    ---  -------
-    x    one two
-         three
-    """
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        cells = [_wrap(str(c), w) for c, w in zip(row, widths, strict=True)]
-        for i in range(max(len(c) for c in cells)):
-            parts = [(c[i] if i < len(c) else "").ljust(w) for c, w in zip(cells, widths, strict=True)]
-            lines.append("  ".join(parts).rstrip())
-    return "\n".join(lines)
-
-
-def describe_text(
-    name: str, *, width: int = 100, datapackage: str | Path | None = None, pkg: PackageSpec | None = None
-) -> str:
-    """Describe table *name* as text for a terminal *width* characters wide.
-
-    A heading (name, title, description, file, rows, primary key), then one
-    row per field: name (``*`` marks a required field), type, unit and the
-    description, followed in the same column by the allowed values, the
-    table.field a value must exist in (``->``) and other constraints.
-
-    Examples
-    --------
-    >>> from k2data.dictionary import describe_text
-    >>> text = describe_text("evidence_levels", width=80)
-    >>> print(text.splitlines()[0])
-    evidence_levels: Evidence levels
-    >>> "level *" in text
-    True
-    """
-    spec = _pkg(datapackage, pkg)
-    table = spec.table(name)
-    rows = row_counts(pkg=spec)[table.name]
-    width = max(width, 60)
-    head = [f"{table.name}: {table.title}", *_wrap(" ".join(table.description.split()), width)]
-    facts = f"file {table.path}, {rows} {'row' if rows == 1 else 'rows'}"
-    if table.primary_key:
-        facts += f", primary key {', '.join(table.primary_key)}"
-    head += [*_wrap(facts, width), ""]
-
-    recs = field_rows(table)
-    names = [r["field"] + (" *" if r["required"] else "") for r in recs]
-    w_field = min(max(len(s) for s in [*names, "field"]), 28)
-    w_type = min(max(len(r["type"]) for r in [*recs, {"type": "type"}]), 16)
-    w_unit = min(max(len(r["unit"]) for r in [*recs, {"unit": "unit"}]), 12)
-    w_desc = max(width - (w_field + w_type + w_unit + 6), 30)  # three separators of two spaces
-    body = []
-    for rec, name_ in zip(recs, names, strict=True):
-        desc = [rec["description"]]
-        if rec["allowed_values"]:
-            desc.append("allowed: " + ", ".join(rec["allowed_values"]))
-        if rec["references"]:
-            desc.append(f"-> {rec['references']}")
-        cons = "; ".join(
-            c for c in constraints_text(table.field(rec["field"])).split("; ") if c not in ("required", "")
-        )
-        if cons:
-            desc.append(f"[{cons}]")
-        body.append([name_, rec["type"], rec["unit"], "\n".join(desc)])
-    tbl = text_table(["field", "type", "unit", "description"], body, [w_field, w_type, w_unit, w_desc])
-    foot = "* required.   -> the table.field a value must exist in.   [constraints]"
-    return "\n".join([*head, tbl, "", foot])
-
-
-def _yaml_str(text: str) -> str:
-    # a JSON string is a valid YAML double-quoted scalar
-    import json
-
-    return json.dumps(" ".join(str(text).split()), ensure_ascii=False)
-
-
-def citation_cff(datapackage: str | Path | None = None, *, pkg: PackageSpec | None = None) -> str:
-    """Render ``CITATION.cff`` (Citation File Format 1.2.0) from the descriptor.
-
-    The title, version, release date (the date part of ``created``), authors
-    (the ``creator`` contributors), licence, address, abstract and keywords
-    all come from ``datapackage.json``, the single version source; the text
-    matches :func:`k2data.citation`.
-
-    Examples
-    --------
-    >>> from k2data.dictionary import citation_cff
-    >>> cff = citation_cff()
-    >>> cff.splitlines()[1]
-    'cff-version: 1.2.0'
-    >>> "type: dataset" in cff
-    True
-    """
-    spec = _pkg(datapackage, pkg)
-    facts = citation_facts(spec)
-    out = [
-        "# Generated from datapackage.json by `k2data dictionary --citation CITATION.cff`: edit the descriptor.",
-        "cff-version: 1.2.0",
-        "message: "
-        + _yaml_str(
-            "If you use k2data, please cite this version as below, and cite the primary studies you rely on "
-            "(they are in the references table)."
-        ),
-        "type: dataset",
-        f"title: {_yaml_str(facts['title'])}",
-        f"version: {_yaml_str(facts['version'])}",
-        f"date-released: {facts['date']}",
-        "authors:",
-    ]
-    for a in facts["authors"]:
-        if "name" in a:
-            out.append(f"  - name: {_yaml_str(a['name'])}")
-        else:
-            out.append(f"  - family-names: {_yaml_str(a['family_names'])}")
-            out.append(f"    given-names: {_yaml_str(a['given_names'])}")
-    if facts["license"]:
-        out.append(f"license: {facts['license']}")
-    if facts["url"]:
-        out += [f"url: {_yaml_str(facts['url'])}", f"repository-code: {_yaml_str(facts['url'])}"]
-    if spec.raw.get("description"):
-        out.append(f"abstract: {_yaml_str(str(spec.raw['description']))}")
-    keywords = [str(k) for k in spec.raw.get("keywords", [])]
-    if keywords:
-        out.append("keywords:")
-        out += [f"  - {_yaml_str(k)}" for k in keywords]
-    return "\n".join(out) + "\n"

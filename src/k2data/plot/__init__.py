@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import K2DataError
+from ..errors import K2DataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,7 +93,7 @@ FONT = "DejaVu Sans"  # shipped with matplotlib: the same glyphs on every machin
 def _tables(
     datapackage: str | Path | None, tables: Mapping[str, pd.DataFrame] | None, names: Iterable[str]
 ) -> dict[str, pd.DataFrame]:
-    from .load import load
+    from ..load import load
 
     out = {}
     for name in names:
@@ -369,9 +369,9 @@ def _style() -> Any:  # matplotlib types the keys as a Literal of every rcParam
 
 
 def _version(datapackage: str | Path | None) -> str:
-    from .load import package_spec
+    from .._package import open_package
 
-    return package_spec(datapackage).version
+    return open_package(datapackage).version
 
 
 def _fmt(x: float) -> str:
