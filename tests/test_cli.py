@@ -15,19 +15,21 @@ def test_validate_bundled_exits_zero(runner) -> None:
     assert "valid" in result.output
 
 
-def test_validate_broken_copy_exits_one_and_names_the_place(runner, pkg_copy, edit_cell) -> None:
-    edit_cell("claims", 2, "verdict", "maybe")
-    result = runner.invoke(main, ["validate", str(pkg_copy)])
+def test_validate_broken_copy_exits_one_and_names_the_place(runner, mini) -> None:
+    pkg = mini("claims")
+    pkg.set("claims", 2, "verdict", "maybe")
+    result = runner.invoke(main, ["validate", str(pkg.descriptor)])
     assert result.exit_code == 1
     assert "data/claims.csv:2: verdict='maybe':" in result.output
     assert "Traceback" not in result.output
 
 
-def test_validate_json_format(runner, pkg_copy, edit_cell) -> None:
-    edit_cell("trials", 2, "n_total", "many")
-    result = runner.invoke(main, ["validate", "--format", "json", str(pkg_copy.parent)])
+def test_validate_json_format(runner, mini) -> None:
+    pkg = mini("trials")
+    pkg.set("trials", 2, "n_total", "many")
+    result = runner.invoke(main, ["validate", "--format", "json", str(pkg.folder)])
     assert result.exit_code == 1
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["valid"] is False
     assert {"file": "data/trials.csv", "row": 2, "field": "n_total", "value": "many"}.items() <= data["problems"][0].items()
 
@@ -56,11 +58,29 @@ def test_info_shows_version_tables_licence_citation(runner) -> None:
     assert "not medical advice" in result.output
 
 
-def test_update_refreshes_hashes(runner, pkg_copy, edit_cell) -> None:
-    edit_cell("claims", 2, "explanation", "Edited.", rehash=False)
-    assert not k2data.validate(pkg_copy).valid
-    result = runner.invoke(main, ["update", str(pkg_copy)])
+def test_update_refreshes_hashes(runner, mini) -> None:
+    pkg = mini("claims")
+    pkg.set("claims", 2, "explanation", "Edited.", rehash=False)
+    assert not k2data.validate(pkg.descriptor).valid
+    result = runner.invoke(main, ["update", str(pkg.descriptor)])
     assert result.exit_code == 0 and "claims" in result.output
-    assert k2data.validate(pkg_copy).valid
-    again = runner.invoke(main, ["update", str(pkg_copy)])
+    assert k2data.validate(pkg.descriptor).valid
+    again = runner.invoke(main, ["update", str(pkg.descriptor)])
     assert "already up to date" in again.output
+
+
+def test_an_internal_error_is_one_line_without_a_traceback(runner, monkeypatch) -> None:
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("k2data.describe"), "row_counts", lambda **k: 1 / 0)
+    result = runner.invoke(main, ["info"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "internal error (ZeroDivisionError" in result.output
+
+
+def test_every_export_format_is_offered(runner) -> None:
+    from k2data.export import FORMATS
+
+    text = runner.invoke(main, ["export", "--help"]).output
+    for name in [*FORMATS, "all"]:
+        assert name in text

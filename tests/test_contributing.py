@@ -25,9 +25,9 @@ import pytest
 
 import k2data
 from _offline import ROOT, offline_env
+from k2data._files import sha256_file as sha256_of
+from k2data._package import open_package as package_spec
 from k2data.cli import main
-from k2data.load import package_spec
-from k2data.update import sha256_of
 
 DOC = ROOT / "CONTRIBUTING.md"
 SECTION = "## Adding a study, end to end"

@@ -1,4 +1,4 @@
-"""The data dictionary, the README's table list and `k2data describe`, all generated from the descriptor."""
+"""k2data.docgen: the data dictionary, README table list, terminal tables, CITATION.cff and .zenodo.json."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 import k2data
+from k2data._package import open_package as package_spec
 from k2data.cli import main
 from k2data.describe import row_counts
-from k2data.dictionary import (
+from k2data.docgen import (
     README_END,
     README_START,
     citation_cff,
@@ -20,15 +21,16 @@ from k2data.dictionary import (
     readme_tables,
     splice,
     text_table,
+    zenodo_json,
 )
 from k2data.errors import K2DataError
-from k2data.load import package_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKOUT = (ROOT / "datapackage.json").is_file() and (ROOT / "pyproject.toml").is_file()
 needs_checkout = pytest.mark.skipif(not CHECKOUT, reason="not running from a source checkout")
 REGENERATE = (
-    "k2data dictionary datapackage.json --out docs/data-dictionary.md --readme README.md --citation CITATION.cff"
+    "k2data dictionary datapackage.json --out docs/data-dictionary.md --readme README.md --citation CITATION.cff "
+    "--zenodo .zenodo.json"
 )
 
 
@@ -58,9 +60,10 @@ def test_readme_table_list_is_up_to_date() -> None:
 
 
 @needs_checkout
-def test_committed_citation_cff_is_generated_from_the_descriptor() -> None:
-    committed = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
-    assert committed == citation_cff(ROOT / "datapackage.json"), f"regenerate with: {REGENERATE}"
+@pytest.mark.parametrize(("name", "render"), [("CITATION.cff", citation_cff), (".zenodo.json", zenodo_json)])
+def test_committed_citation_files_are_generated_from_the_descriptor(name, render) -> None:
+    committed = (ROOT / name).read_text(encoding="utf-8")
+    assert committed == render(ROOT / "datapackage.json"), f"regenerate with: {REGENERATE}"
 
 
 # ------------------------------------------------------------ the dictionary is complete
@@ -72,17 +75,26 @@ def test_dictionary_has_every_table_and_field_with_its_facts() -> None:
     counts = row_counts()
     for table in pkg.tables:
         section = _section(md, table.name)
-        assert f"{counts[table.name]} rows" in section or f"{counts[table.name]} row." in section
+        assert f"{counts[table.name]} rows" in section or f"{counts[table.name]} row;" in section or f"{counts[table.name]} row." in section
         assert f"File `{table.path}`" in section
         field_lines = [line for line in section.splitlines() if line.startswith("| `")]
         assert [re.match(r"\| `([^`]+)`", line).group(1) for line in field_lines] == table.field_names
         for f, line in zip(table.fields, field_lines, strict=True):
             cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
             type_, unit, allowed, _constraints, _link, description = cells[1:]
-            assert type_ == (f"list of {f.item_type or 'string'}" if f.is_list else f.type)
+            assert type_ == (f"list of {f.value_type}" if f.is_list else f.type)
             assert unit == (f"`{f.unit}`" if f.unit else "")
             assert allowed == ", ".join(f"`{v}`" for v in f.enum or ())
             assert description == " ".join(f.description.split()).replace("|", "\\|")
+
+
+def test_dictionary_draws_every_link_between_tables() -> None:
+    md = data_dictionary()
+    diagram = md.split("```mermaid", 1)[1].split("```", 1)[0]
+    for table in package_spec().tables:
+        for link in table.links:
+            if link.target != table.name:
+                assert f"  {table.name} -->|{link.field}{'*' if link.is_list else ''}| {link.target}" in diagram
 
 
 def test_dictionary_row_counts_match_the_loaded_tables(frames: dict) -> None:
@@ -91,12 +103,10 @@ def test_dictionary_row_counts_match_the_loaded_tables(frames: dict) -> None:
         assert re.search(rf"\| \[`{name}`\]\(#{name}\) \| [^|]+ \| {len(df)} \|", md), name
 
 
-def test_dictionary_follows_an_edited_descriptor(pkg_copy: Path) -> None:
-    raw = json.loads(pkg_copy.read_text(encoding="utf-8"))
-    claims = next(r for r in raw["resources"] if r["name"] == "claims")
-    claims["schema"]["fields"][0]["description"] = "A renamed claim identifier."
-    pkg_copy.write_text(json.dumps(raw), encoding="utf-8")
-    md = data_dictionary(pkg_copy)
+def test_dictionary_follows_an_edited_descriptor(mini) -> None:
+    pkg = mini("claims")
+    pkg.edit_descriptor(lambda d: d["resources"][0]["schema"]["fields"][0].update(description="A renamed claim identifier."))
+    md = data_dictionary(pkg.descriptor)
     assert "| `claim_id` |" in md and "A renamed claim identifier." in md
     assert md != data_dictionary()
 
@@ -124,7 +134,7 @@ def test_dictionary_check_fails_on_a_stale_file_and_passes_after_regeneration(ru
     assert out.read_text(encoding="utf-8") == "stale\n"  # --check writes nothing
     written = runner.invoke(main, args)
     assert written.exit_code == 0, written.output
-    assert out.read_text(encoding="utf-8") == data_dictionary()
+    assert out.read_text(encoding="utf-8") == data_dictionary(ROOT / "datapackage.json" if CHECKOUT else None)
     assert "(dd.md#claims)" in readme.read_text(encoding="utf-8")  # links point at --out, relative to the README
     assert readme.read_text(encoding="utf-8").endswith(f"{README_END}\n\nend\n")
     fresh = runner.invoke(main, [*args, "--check"])
@@ -134,7 +144,7 @@ def test_dictionary_check_fails_on_a_stale_file_and_passes_after_regeneration(ru
 def test_dictionary_prints_markdown_and_check_needs_files(runner) -> None:
     printed = runner.invoke(main, ["dictionary"])
     assert printed.exit_code == 0
-    assert printed.output == data_dictionary()
+    assert printed.stdout == data_dictionary()
     assert runner.invoke(main, ["dictionary", "--check"]).exit_code == 2
 
 
@@ -177,7 +187,7 @@ def test_describe_command_prints_the_table_and_keeps_json(runner) -> None:
     assert re.search(r"^dose_min_mg_d\s+number\s+mg/d\s+Lowest daily", result.output, re.MULTILINE)
     assert "-> cancer_types.cancer_type_id" in result.output
     as_json = runner.invoke(main, ["describe", "trials", "--format", "json"])
-    records = json.loads(as_json.output)
+    records = json.loads(as_json.stdout)
     assert [r["field"] for r in records] == package_spec().table("trials").field_names
 
 
@@ -189,3 +199,59 @@ def test_info_names_version_tables_with_counts_licence_and_citation(runner, fram
     text = runner.invoke(main, ["info"]).output
     assert re.search(rf"claims\s+{len(frames['claims'])} rows", text)
     assert "cite as: " + k2data.citation() in text
+
+
+# ------------------------------------------------------------ one citation everywhere
+
+
+def _several_authors_and_licences(mini) -> Path:
+    pkg = mini("genes")
+    pkg.edit_descriptor(
+        lambda d: d.update(
+            version="9.8.7",
+            created="2031-02-03T00:00:00Z",
+            contributors=[
+                {"title": "Ada Lovelace", "givenName": "Ada", "familyName": "Lovelace", "roles": ["creator"]},
+                {"title": "The Curators", "roles": ["author"]},
+                {"title": "Somebody Else", "roles": ["contributor"]},
+            ],
+            licenses=[
+                {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/"},
+                {"name": "ODbL-1.0", "path": "https://opendatacommons.org/licenses/odbl/1-0/"},
+            ],
+        )
+    )
+    return pkg.descriptor
+
+
+def test_the_citation_is_the_same_in_every_place(mini, tmp_path) -> None:
+    import yaml
+
+    from k2data._package import open_package
+    from k2data.release import export
+
+    descriptor = _several_authors_and_licences(mini)
+    pkg = open_package(descriptor)
+    text = pkg.citation
+    assert text.startswith("Lovelace Ada, The Curators (2031). ")
+    assert "Version 9.8.7. Dataset, CC-BY-4.0, ODbL-1.0." in text and "Somebody" not in text
+    export(["jsonld", "croissant"], tmp_path / "out", datapackage=descriptor)
+    jsonld = json.loads((tmp_path / "out" / "k2data.jsonld").read_text(encoding="utf-8"))
+    croissant = json.loads((tmp_path / "out" / "croissant.json").read_text(encoding="utf-8"))
+    assert jsonld["@graph"][0]["creditText"] == text == croissant["citeAs"]
+    cff = yaml.safe_load(citation_cff(descriptor))
+    assert cff["authors"] == [{"family-names": "Lovelace", "given-names": "Ada"}, {"name": "The Curators"}]
+    assert cff["license"] == ["CC-BY-4.0", "ODbL-1.0"] and cff["version"] == "9.8.7"
+    assert str(cff["date-released"]) == "2031-02-03"
+    zenodo = json.loads(zenodo_json(descriptor))
+    assert [c["name"] for c in zenodo["creators"]] == ["Lovelace, Ada", "The Curators"]
+    assert zenodo["version"] == "9.8.7" and zenodo["upload_type"] == "dataset"
+
+
+def test_the_bundled_citation_matches_citation_cff() -> None:
+    import yaml
+
+    cff = yaml.safe_load(citation_cff())
+    text = k2data.citation()
+    assert text.startswith(f"{cff['authors'][0]['name']} ({str(cff['date-released'])[:4]}). {cff['title']}.")
+    assert f"Version {cff['version']}." in text and cff["license"] in text and text.endswith(cff["url"])

@@ -39,11 +39,11 @@ def test_docstring_examples_run(name: str, tmp_path, monkeypatch) -> None:
 def test_the_package_has_runnable_examples() -> None:
     counted = {name: sum(len(t.examples) for t in _examples(name)) for name in MODULES}
     assert sum(counted.values()) >= 40
-    for name in ("k2data.load", "k2data.describe", "k2data.dictionary", "k2data.plot", "k2data.validate"):
+    for name in ("k2data.load", "k2data.describe", "k2data.docgen.dictionary", "k2data.plot", "k2data.validation", "k2data._package.paths", "k2data._registry"):
         assert counted[name] > 0, name
 
 
-@pytest.mark.parametrize("module", ["k2data", "k2data.plot", "k2data.dictionary"])
+@pytest.mark.parametrize("module", ["k2data", "k2data.plot", "k2data.docgen"])
 def test_public_functions_have_numpydoc_examples(module: str) -> None:
     mod = importlib.import_module(module)
     functions = [n for n in mod.__all__ if inspect.isfunction(getattr(mod, n))]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import importlib
 import io
 import shutil
 import socket
@@ -22,11 +23,13 @@ import pandas as pd
 import pytest
 
 import k2data
-import k2data.fetch as fetch_mod
+from k2data._package import open_package as package_spec
+from k2data._registry import Entry, read_registry, write_registry
 from k2data.cli import main
 from k2data.export import sort_frame
-from k2data.load import package_spec
-from k2data.release import build, release_assets, write_registry
+from k2data.release import build, release_assets
+
+fetch_mod = importlib.import_module("k2data.fetch")
 
 GOOD, CORRUPT, INCOMPLETE = "9.9.9", "9.9.8", "9.9.7"
 
@@ -57,8 +60,9 @@ def served(tmp_path_factory) -> tuple[Path, Path]:
     corrupted.write_bytes(bytes(data))
     (root / f"v{INCOMPLETE}" / "claims.parquet").unlink()
     registry = tmp / "registry"
+    entries = {rel: Entry(sha, (result.out / rel).stat().st_size) for rel, sha in result.files.items()}
     for version in (GOOD, CORRUPT, INCOMPLETE):
-        write_registry(registry, version, result.files)
+        write_registry(registry, version, entries, current=version, root=None)
     return root, registry
 
 
@@ -95,7 +99,7 @@ def env(monkeypatch, tmp_path, served, server) -> Path:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("K2DATA_RELEASE_URL", server)
     monkeypatch.setenv("K2DATA_CACHE_DIR", str(cache))
-    monkeypatch.setattr(fetch_mod, "_registry_dir", lambda: registry)
+    monkeypatch.setattr("k2data._registry.registry_dir", lambda: registry)
     return cache
 
 
@@ -126,7 +130,7 @@ def test_load_all_tables_of_a_pinned_version(env) -> None:
 
 def test_a_corrupted_file_is_refused_and_not_cached(env) -> None:
     with pytest.raises(
-        fetch_mod.ChecksumError,
+        k2data.ChecksumError,
         match=r"trials\.parquet downloaded from http://127\.0\.0\.1:\d+/v9\.9\.8/trials\.parquet failed its checksum.*Nothing was cached",
     ):
         k2data.load("trials", version=CORRUPT)
@@ -167,7 +171,7 @@ def test_a_local_mirror_and_a_bad_url(env, served, monkeypatch) -> None:
     pd.testing.assert_frame_equal(k2data.load("genes", version=GOOD), _expected("genes"))
     with pytest.raises(k2data.DownloadError, match=r"could not copy claims\.parquet from file://.*no such file"):
         k2data.load("claims", version=INCOMPLETE)
-    with pytest.raises(fetch_mod.ChecksumError, match="failed its checksum"):
+    with pytest.raises(k2data.ChecksumError, match="failed its checksum"):
         k2data.load("trials", version=CORRUPT)
     assert _cached(env) == [f"{GOOD}/genes.parquet"]
     monkeypatch.setenv("K2DATA_RELEASE_URL", "gopher://127.0.0.1/{version}/")
@@ -251,18 +255,41 @@ def test_registry_and_cache_locations(monkeypatch, tmp_path) -> None:
     import platformdirs
 
     assert fetch_mod.cache_dir() == Path(platformdirs.user_cache_dir("k2data", appauthor=False))
-    monkeypatch.delenv("K2DATA_RELEASE_URL", raising=False)
-    assert fetch_mod.release_base_url("0.1.0") == "https://github.com/k2data/k2data/releases/download/v0.1.0/"
-    monkeypatch.setenv("K2DATA_RELEASE_URL", "https://mirror.example/k2data")
-    assert fetch_mod.release_base_url("0.1.0") == "https://mirror.example/k2data/"
 
 
 def test_the_shipped_registry_knows_the_bundled_version() -> None:
     version = package_spec().version
     assert version in fetch_mod.known_versions()
-    reg = fetch_mod.registry(version)
+    reg = read_registry(version)
     assert list(reg) == [f"{t}.parquet" for t in k2data.TABLES]
-    assert all(h.startswith("sha256:") and len(h) == 71 for h in reg.values())
+    assert all(len(e.sha256) == 64 and e.size for e in reg.values())
+
+
+def test_fetching_the_bundled_version_needs_no_network(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("K2DATA_RELEASE_URL", _dead_url())
+    monkeypatch.setenv("K2DATA_CACHE_DIR", str(tmp_path / "cache"))
+    version = package_spec().version
+    paths = fetch_mod.fetch(version, ["genes", "claims"])
+    assert sorted(paths) == ["claims", "genes"]
+    pd.testing.assert_frame_equal(fetch_mod.read_parquet(paths["genes"]), _expected("genes"), check_like=False)
+    assert sorted(p.name for p in (tmp_path / "cache" / version).iterdir()) == ["claims.parquet", "genes.parquet"]
+
+
+def test_a_failed_fetch_leaves_no_empty_folder_and_names_the_mirror_variable(monkeypatch, tmp_path, served) -> None:
+    _, registry = served
+    monkeypatch.setattr("k2data._registry.registry_dir", lambda: registry)
+    monkeypatch.delenv("K2DATA_RELEASE_URL", raising=False)
+    monkeypatch.setattr(fetch_mod, "open_package", lambda: _with_release_url(_dead_url()))
+    monkeypatch.setenv("K2DATA_CACHE_DIR", str(tmp_path / "cache" / "deep"))
+    with pytest.raises(k2data.DownloadError, match="K2DATA_RELEASE_URL"):
+        k2data.fetch(GOOD, ["genes"])
+    assert not (tmp_path / "cache").exists()
+
+
+def _with_release_url(url: str):
+    import dataclasses
+
+    return dataclasses.replace(package_spec(), release_url=url)
 
 
 def test_import_k2data_loads_no_download_library() -> None:

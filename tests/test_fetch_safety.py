@@ -14,6 +14,7 @@ must both succeed.
 from __future__ import annotations
 
 import http.server
+import importlib
 import os
 import subprocess
 import sys
@@ -27,11 +28,12 @@ import pandas as pd
 import pytest
 
 import k2data
-import k2data.fetch as fetch_mod
+from k2data._files import sha256_file
 from k2data.cli import main
-from k2data.export import sha256_file
-from k2data.fetch import ChecksumError, IncompleteDownloadError, UnexpectedContentError
+from k2data.errors import ChecksumError, DownloadLimitError, IncompleteDownloadError, UnexpectedContentError
 from test_fetch import GOOD, _cached, _expected, served  # noqa: F401  (served is a fixture used below)
+
+fetch_mod = importlib.import_module("k2data.fetch")
 
 HTML = b"<!DOCTYPE html>\n<html><head><title>Rate limit exceeded</title></head><body>Try later</body></html>\n"
 
@@ -77,6 +79,15 @@ class _Misbehaving(http.server.BaseHTTPRequestHandler):
             self._send(200, body, length=len(body) - 100)
         elif mode == "padded":  # a complete file with junk after it
             self._send(200, body + b"\0" * 100, length=len(body) + 100)
+        elif mode == "unannounced-extra":  # no length given, and far more bytes than the file has
+            self._send(200, body + b"\0" * 5_000_000)
+        elif mode == "trickle":  # a byte at a time, slowly: only a total deadline stops it
+            self.send_response(200)
+            self.end_headers()
+            for b in body[:40]:
+                self.wfile.write(bytes([b]))
+                self.wfile.flush()
+                time.sleep(0.25)
         elif mode == "html":  # a 200 that is an error page
             self._send(200, HTML, length=len(HTML), ctype="text/html; charset=utf-8")
         elif mode == "empty":
@@ -137,7 +148,7 @@ def use(monkeypatch, tmp_path, served, misbehaving):  # noqa: F811
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("K2DATA_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(fetch_mod, "_registry_dir", lambda: registry)
+    monkeypatch.setattr("k2data._registry.registry_dir", lambda: registry)
 
     def point(mode: str) -> str:
         url = misbehaving.format(mode=mode)
@@ -156,7 +167,9 @@ BAD = [
     ("truncated", IncompleteDownloadError, r"the download of trials\.parquet from {url}trials\.parquet broke off \(\d+ of \d+ bytes arrived\)"),
     ("cut", IncompleteDownloadError, r"trials\.parquet downloaded from {url}trials\.parquet is incomplete: \d+ bytes arrived"),
     ("short-length", IncompleteDownloadError, r"trials\.parquet downloaded from {url}trials\.parquet is incomplete"),
-    ("padded", IncompleteDownloadError, r"trials\.parquet downloaded from {url}trials\.parquet is incomplete: \d+ bytes arrived and they do not end as a Parquet file does"),
+    ("padded", DownloadLimitError, r"{url}trials\.parquet announces \d+ bytes, more than the \d+ expected; stopped, nothing was cached"),
+    ("unannounced-extra", DownloadLimitError, r"{url}trials\.parquet sent more than the \d+ bytes expected; stopped and deleted"),
+    ("trickle", DownloadLimitError, r"the download of {url}trials\.parquet took longer than 2 s; stopped and deleted, nothing was cached\. Set K2DATA_DOWNLOAD_TIMEOUT"),
     ("html", UnexpectedContentError, r"{url}trials\.parquet sent a web page \(HTML, \d+ bytes\) instead of trials\.parquet"),
     ("empty", UnexpectedContentError, r"{url}trials\.parquet sent an empty file instead of trials\.parquet"),
     ("other-file", ChecksumError, r"trials\.parquet downloaded from {url}trials\.parquet failed its checksum \(\d+ bytes received\)"),
@@ -167,12 +180,13 @@ BAD = [
 
 
 @pytest.mark.parametrize(("mode", "error", "message"), BAD, ids=[b[0] for b in BAD])
-def test_a_bad_response_is_refused_and_nothing_is_cached(use, tmp_path, mode, error, message) -> None:
+def test_a_bad_response_is_refused_and_nothing_is_cached(use, tmp_path, monkeypatch, mode, error, message) -> None:
+    monkeypatch.setenv("K2DATA_DOWNLOAD_TIMEOUT", "2")
     url = use(mode)
     with pytest.raises(error, match=message.format(url=url.replace(".", r"\."))) as info:
         k2data.load("trials", version=GOOD)
     assert isinstance(info.value, k2data.DownloadError)
-    assert "Nothing was cached" in str(info.value) or "HTTP" in str(info.value)
+    assert "nothing was cached" in str(info.value).lower() or "HTTP" in str(info.value)
     assert _everything_in(tmp_path / "cache") == []
 
 
@@ -210,7 +224,6 @@ def test_a_corrupted_cached_file_is_removed_when_it_cannot_be_replaced(use, tmp_
 
 
 def test_an_interrupted_download_leaves_no_temporary_file(use, tmp_path, monkeypatch) -> None:
-    import pooch
 
     use("ok")
 
@@ -218,7 +231,7 @@ def test_an_interrupted_download_leaves_no_temporary_file(use, tmp_path, monkeyp
         Path(output_file).write_bytes(b"PAR1 and then the user pressed Ctrl-C")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", interrupted)
+    monkeypatch.setattr(fetch_mod._LimitedDownload, "__call__", interrupted)
     with pytest.raises(KeyboardInterrupt):
         k2data.load("trials", version=GOOD)
     assert _everything_in(tmp_path / "cache") == []
@@ -248,11 +261,14 @@ import sys
 from pathlib import Path
 
 import k2data
-import k2data.fetch
+import k2data._registry
+import importlib
 
-k2data.fetch._registry_dir = lambda: Path(sys.argv[1])
+fetch_mod = importlib.import_module("k2data.fetch")
+
+k2data._registry.registry_dir = lambda: Path(sys.argv[1])
 df = k2data.load("trials", version=sys.argv[2])
-print(len(df), k2data.fetch.cache_dir(sys.argv[2]) / "trials.parquet")
+print(len(df), importlib.import_module("k2data.fetch").cache_dir(sys.argv[2]) / "trials.parquet")
 """
 
 
@@ -286,5 +302,5 @@ def test_two_processes_loading_the_same_version_at_once_both_succeed(served, mis
     expected = f"{len(k2data.load('trials'))} {tmp_path / 'cache' / GOOD / 'trials.parquet'}"
     assert [out.strip() for out, _ in outputs] == [expected, expected]
     assert _everything_in(tmp_path / "cache") == [f"{GOOD}/trials.parquet"]
-    registered = dict(line.split() for line in (registry / f"{GOOD}.txt").read_text().splitlines() if line[:1] != "#")
+    registered = {line.split()[0]: line.split()[1] for line in (registry / f"{GOOD}.txt").read_text().splitlines() if line[:1] != "#"}
     assert sha256_file(tmp_path / "cache" / GOOD / "trials.parquet") == registered["trials.parquet"]

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import k2data
 from conftest import read_rows, write_rows
-from k2data._resources import bundled_descriptor_path
-from k2data.load import package_spec
+from k2data._package import bundled_descriptor_path
+from k2data._package import open_package as package_spec
 from k2data.update import update_hashes
 
 TABLES = k2data.load()
@@ -26,14 +26,14 @@ def _rows(table: str) -> int:
 
 # kind -> (table, field, strategy of the bad value, expected problem check)
 MUTATIONS = {
-    "wrong type": ("trials", "n_total", WORD, "type-error"),
-    "out of range": ("outcomes", "p_value", st.floats(min_value=1.001, max_value=1e6).map(lambda x: f"{x:.3f}"), "constraint-error"),
-    "not in vocabulary": ("claims", "verdict", WORD.filter(lambda w: w not in {"verified", "diverges", "not_found"}), "constraint-error"),
-    "blank required": ("claims", "explanation", st.just(""), "constraint-error"),
+    "wrong type": ("trials", "n_total", WORD, "type"),
+    "out of range": ("outcomes", "p_value", st.floats(min_value=1.001, max_value=1e6).map(lambda x: f"{x:.3f}"), "maximum"),
+    "not in vocabulary": ("claims", "verdict", WORD.filter(lambda w: w not in {"verified", "diverges", "not_found"}), "enum"),
+    "blank required": ("claims", "explanation", st.just(""), "required"),
     "dangling key": ("trials", "design_id", WORD.map(lambda w: f"zz_{w}"), "foreign-key"),
     "dangling key in a list": ("claims", "reference_ids", WORD.map(lambda w: f"seed_article;zz_{w}"), "foreign-key"),
-    "formula in text": ("claims", "statement", st.tuples(st.sampled_from("=+-@"), WORD).map("".join), "rule"),
-    "malformed DOI": ("references", "doi", WORD, "constraint-error"),
+    "formula in text": ("claims", "statement", st.tuples(st.sampled_from("=+-@"), WORD).map("".join), "text"),
+    "malformed DOI": ("references", "doi", WORD, "pattern"),
     "stray whitespace": ("cohorts", "design_id", st.sampled_from([" prospective_cohort", "prospective_cohort "]), ""),
 }
 

@@ -30,9 +30,10 @@ import pytest
 
 import k2data.export.croissant as croissant_mod
 import k2data.release as release_mod
+from k2data._package import open_package as package_spec
 from k2data.cli import main
-from k2data.load import package_spec
-from k2data.release import ReleaseError, ReleaseWriteError, build, export
+from k2data.errors import ReleaseError, ReleaseWriteError
+from k2data.release import build, export
 
 TABLES = list(package_spec().table_names)
 
@@ -124,7 +125,7 @@ def test_a_full_disk_midway_leaves_the_previous_release(tmp_path, previous, full
         build(previous, check=False)
     assert isinstance(info.value, OSError) and info.value.errno == errno.ENOSPC
     assert str(info.value).startswith(f"{previous}: building the release failed (No space left on device: ")
-    assert "nothing was changed and no partial files were left" in str(info.value)
+    assert "is as it was; no partial files were left" in str(info.value)
     assert _tree(previous) == before
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
     _no_leftovers(tmp_path, "dist", "notes.txt")
@@ -181,7 +182,7 @@ def test_build_refuses_a_release_folder_holding_other_files(tmp_path, previous) 
     with pytest.raises(ReleaseError) as info:
         build(previous, check=False)
     msg = str(info.value)
-    assert msg.startswith(f"{previous}: refusing to replace it, it holds files that are not part of a k2data release")
+    assert msg.startswith(f"{previous}: refusing to replace it, it holds files its SHA256SUMS does not list, which a build did not make")
     assert "(.git/, csv/my-analysis.xlsx, notes.txt)" in msg and "--out" in msg
     assert _tree(previous) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist"]
@@ -194,15 +195,46 @@ def test_build_lists_a_few_foreign_files_and_counts_the_rest(tmp_path, previous)
         build(previous, check=False)
 
 
-def test_build_keeps_replacing_files_an_older_release_had(tmp_path, previous) -> None:
-    """Files listed in the old SHA256SUMS, or shaped like release files, are the release's own."""
+def test_build_replaces_only_what_the_old_sha256sums_lists(tmp_path, previous) -> None:
+    """A file the old release listed is the release's own; one shaped like a release file but unlisted is not."""
     sums = previous / "SHA256SUMS"
-    sums.write_text(sums.read_text(encoding="utf-8") + "0" * 64 + "  README.txt\n", encoding="utf-8")
-    (previous / "README.txt").write_text("from an older release", encoding="utf-8")
+    sums.write_text(sums.read_text(encoding="utf-8") + "0" * 64 + "  parquet/dropped_table.parquet\n", encoding="utf-8")
     (previous / "parquet" / "dropped_table.parquet").write_bytes(b"PAR1")
     build(previous, check=False)
-    assert not (previous / "README.txt").exists() and not (previous / "parquet" / "dropped_table.parquet").exists()
+    assert not (previous / "parquet" / "dropped_table.parquet").exists()
     assert _tree(previous) == _tree(release_mod.build(tmp_path / "fresh", check=False).out)
+    mine = previous / "csv" / "my_analysis.csv"
+    mine.write_text("kept", encoding="utf-8")
+    with pytest.raises(ReleaseError, match=r"\(csv/my_analysis\.csv\)"):
+        build(previous, check=False)
+    assert mine.read_text(encoding="utf-8") == "kept"
+
+
+def test_a_staging_folder_left_by_a_killed_build_is_removed_by_the_next(tmp_path, previous) -> None:
+    left = tmp_path / ".dist.build.abc123"
+    (left / "parquet").mkdir(parents=True)
+    (left / "parquet" / "half.parquet").write_bytes(b"PAR1")
+    result = build(previous, check=False)
+    assert result.cleaned == [left] and not left.exists()
+    _no_leftovers(tmp_path, "dist")
+
+
+def test_an_interrupt_after_the_swap_says_the_new_release_is_in_place(tmp_path, previous, monkeypatch) -> None:
+    import k2data.release.transaction as transaction
+
+    real = transaction.shutil.rmtree
+
+    def interrupted(path, *args, **kwargs):
+        if ".old." in str(path):
+            raise KeyboardInterrupt
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(transaction.shutil, "rmtree", interrupted)
+    with pytest.raises(KeyboardInterrupt) as info:
+        build(previous, check=False)
+    state = info.value.k2data_state
+    assert state.startswith(f"the new files were already installed in {previous}")
+    assert "no partial files" not in state
 
 
 @pytest.mark.parametrize(
@@ -236,11 +268,10 @@ def test_build_refuses_the_current_folder(tmp_path, previous, monkeypatch) -> No
 
 def test_build_through_a_link_replaces_the_folder_it_points_at(tmp_path, previous) -> None:
     (tmp_path / "link").symlink_to(previous)
-    (previous / "parquet" / "stale.parquet").write_bytes(b"PAR1")
-    result = build(tmp_path / "link", check=False)
-    assert result.out == tmp_path / "link"
+    (previous / "croissant.json").write_text("an older version", encoding="utf-8")
+    build(tmp_path / "link", check=False)
     assert (tmp_path / "link").is_symlink() and os.readlink(tmp_path / "link") == str(previous)
-    assert not (previous / "parquet" / "stale.parquet").exists()
+    assert (previous / "croissant.json").read_text(encoding="utf-8") != "an older version"
     assert (previous / "SHA256SUMS").is_file()
     _no_leftovers(tmp_path, "dist", "link")
 
@@ -362,7 +393,7 @@ def test_export_replaces_a_symbolic_link_to_a_file_not_the_file(tmp_path) -> Non
 def _one_line_error(result: Any, exit_code: int, *needles: str) -> None:
     assert result.exit_code == exit_code, result.output
     assert "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
+    lines = [line for line in result.output.strip().splitlines() if not line.startswith("k2data: using ")]
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
@@ -373,7 +404,7 @@ def test_cli_reports_a_full_disk_in_one_line(runner, tmp_path, previous, full_di
     before = _tree(previous)
     full_disk(2)
     result = runner.invoke(main, ["build", "--out", str(previous)])
-    _one_line_error(result, 1, str(previous), "No space left on device", "nothing was changed")
+    _one_line_error(result, 1, str(previous), "No space left on device", "is as it was")
     assert _tree(previous) == before
     result = runner.invoke(main, ["export", "--format", "parquet", "--out", str(tmp_path / "x")])
     _one_line_error(result, 1, str(tmp_path / "x"), "No space left on device")
@@ -390,7 +421,7 @@ def test_cli_reports_an_interrupt_in_one_line(runner, tmp_path, previous, monkey
     monkeypatch.setattr(croissant_mod, "write", write)
     monkeypatch.setattr(release_mod, "_check_valid", lambda pkg: None)
     result = runner.invoke(main, [command, "--out", str(previous)])
-    _one_line_error(result, 1, str(previous), "interrupted; no partial files were left there")
+    _one_line_error(result, 1, str(previous), "is as it was; no partial files were left")
     assert _tree(previous) == before
     _no_leftovers(tmp_path, "dist")
 

@@ -49,12 +49,13 @@ from hypothesis import strategies as st
 
 import k2data
 from conftest import read_rows, write_rows
-from k2data._descriptor import FieldSpec, TableSpec
-from k2data._resources import bundled_descriptor_path
+from k2data._files import sha256_file
+from k2data._package import FieldSpec, TableSpec, bundled_descriptor_path
+from k2data._package import open_package as package_spec
 from k2data.export import jsonld as jsonld_mod
-from k2data.export import sha256_file, sort_frame
 from k2data.fetch import read_parquet
-from k2data.load import package_spec, pandas_dtype
+from k2data.export import sort_frame
+from k2data.load import pandas_dtype
 from k2data.release import export
 
 BUNDLED = bundled_descriptor_path()
@@ -319,13 +320,13 @@ def test_awkward_text_round_trips(tmp_path) -> None:
     assert {t.strip() for t in AWKWARD} <= set(claims["explanation"].tolist())
 
 
-def test_an_infinite_number_still_gives_valid_json(tmp_path) -> None:
-    """The validator refuses infinity, but export does not validate: the JSON-LD must still be JSON."""
+@pytest.mark.parametrize("value", ["INF", "-INF", "NaN"])
+def test_a_number_that_is_not_finite_is_never_exported(tmp_path, value) -> None:
+    """Export does not validate, but it reads through the typed loader, which refuses what is not finite."""
     rows = {name: [list(r) for r in src[1:]] for name, src in SOURCE.items()}
     col = SOURCE["outcomes"][0].index("intervention_value")
-    rows["outcomes"][0][col], rows["outcomes"][1][col] = "INF", "-INF"
+    rows["outcomes"][0][col] = value
     descriptor = _write_package(tmp_path / "pkg", rows)
-    assert_round_trips(descriptor, tmp_path / "out")
-    text = (tmp_path / "out" / "k2data.jsonld").read_text(encoding="utf-8")
-    json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
-    assert '"@value": "INF"' in text and '"@value": "-INF"' in text
+    with pytest.raises(k2data.DataFileError, match="not finite"):
+        export("all", tmp_path / "out", datapackage=descriptor)
+    assert not (tmp_path / "out").exists()
