@@ -231,7 +231,7 @@ def test_an_interrupted_download_leaves_no_temporary_file(use, tmp_path, monkeyp
         Path(output_file).write_bytes(b"PAR1 and then the user pressed Ctrl-C")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fetch_mod._LimitedDownload, "__call__", interrupted)
+    monkeypatch.setattr(importlib.import_module("k2data._download").LimitedDownload, "__call__", interrupted)
     with pytest.raises(KeyboardInterrupt):
         k2data.load("trials", version=GOOD)
     assert _everything_in(tmp_path / "cache") == []

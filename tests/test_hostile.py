@@ -71,7 +71,7 @@ def test_paths_out_of_the_package_are_refused_by_every_reader(mini, tmp_path, pa
         k2data.load("genes", datapackage=pkg.descriptor)
     from k2data.release import export
 
-    with pytest.raises(k2data.ReleaseError, match="resources\\[genes\\].path"):
+    with pytest.raises(k2data.ReleaseError, match=r"resources\[genes\]\.path"):
         export("csv", tmp_path / "out", datapackage=pkg.descriptor)
 
 

@@ -53,8 +53,8 @@ from k2data._files import sha256_file
 from k2data._package import FieldSpec, TableSpec, bundled_descriptor_path
 from k2data._package import open_package as package_spec
 from k2data.export import jsonld as jsonld_mod
-from k2data.fetch import read_parquet
 from k2data.export import sort_frame
+from k2data.fetch import read_parquet
 from k2data.load import pandas_dtype
 from k2data.release import export
 

@@ -43,6 +43,7 @@ __all__ = [
     "Entry",
     "checkout_registry_dir",
     "checkout_root",
+    "commit_registry",
     "is_released",
     "known_versions",
     "next_version",
@@ -52,7 +53,6 @@ __all__ = [
     "registry_text",
     "release_base_url",
     "stage_registry",
-    "commit_registry",
     "write_registry",
 ]
 

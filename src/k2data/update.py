@@ -232,8 +232,8 @@ def update(
     pkg = open_package(path)
     dist = pkg.root / DIST_DIR
     if dist.is_dir():
-        registry_dir = pkg.root / "src" / "k2data" / "registry"
-        registry_dir = registry_dir if registry_dir.is_dir() else None
+        folder = pkg.root / "src" / "k2data" / "registry"
+        registry_dir = folder if folder.is_dir() else None
         old_registry = None
         if registry_dir is not None and (registry_dir / f"{pkg.version}.txt").is_file():
             old_registry = (registry_dir / f"{pkg.version}.txt").read_text(encoding="utf-8")

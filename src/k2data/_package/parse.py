@@ -272,7 +272,6 @@ def parse_descriptor(raw: Any, path: Path, *, bundled: bool = False) -> tuple[Pa
     Raises :class:`~k2data.errors.DescriptorError` naming what is missing when
     the descriptor cannot describe a package at all.
     """
-    where = path.name
     if not isinstance(raw, dict):
         msg = f"{path}: the descriptor must be a JSON object"
         raise DescriptorError(msg)
@@ -292,79 +291,14 @@ def parse_descriptor(raw: Any, path: Path, *, bundled: bool = False) -> tuple[Pa
             issues.append(Issue(key, shown(raw.get(key)), "is not a profile of the Data Package standard; custom or remote profiles are not fetched"))
     tables: list[TableSpec] = []
     seen: set[str] = set()
-    root = path.parent
     for n, res in enumerate(resources):
-        rwhere = f"resources[{n}]"
-        if not isinstance(res, dict):
-            issues.append(Issue(rwhere, None, "each resource must be an object"))
-            continue
-        rname = res.get("name")
-        nproblem = name_problem(rname)
-        if nproblem is not None:
-            issues.append(Issue(f"{rwhere}.name", shown(rname) if rname is not None else None, f"resource name {nproblem}"))
-            continue
-        rwhere = f"resources[{rname}]"
-        if rname in seen:
-            issues.append(Issue(f"{rwhere}.name", rname, "another resource has the same name"))
-            continue
-        seen.add(rname)
-        rpath = res.get("path")
-        if isinstance(rpath, list):
-            issues.append(Issue(f"{rwhere}.path", None, "lists several files; k2data reads one file per table"))
-            continue
-        dialect_problem = _references(res, rwhere, issues)
-        schema = res.get("schema")
-        if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
-            if isinstance(schema, dict) or schema is None:
-                issues.append(Issue(f"{rwhere}.schema", None, "must be an object with a 'fields' list"))
-            continue
-        fields = []
-        names: set[str] = set()
-        for f in schema["fields"]:
-            spec = _field(f, f"{rwhere}.schema.fields", issues)
-            if spec is None:
-                continue
-            if spec.name in names:
-                issues.append(Issue(f"{rwhere}.schema.fields", shown(spec.name), "two fields have the same name"))
-                continue
-            names.add(spec.name)
-            fields.append(spec)
-        fks = []
-        for fk in schema.get("foreignKeys") or ():
-            if not isinstance(fk, dict) or not isinstance(fk.get("reference"), dict):
-                issues.append(Issue(f"{rwhere}.schema.foreignKeys", None, "each foreign key needs 'fields' and a 'reference' object"))
-                continue
-            ref = fk["reference"]
-            fks.append(ForeignKey(_as_tuple(fk.get("fields")), str(ref.get("resource") or rname), _as_tuple(ref.get("fields"))))
-        pk = _as_tuple(schema.get("primaryKey"))
-        for k in pk:
-            if k not in names:
-                issues.append(Issue(f"{rwhere}.schema.primaryKey", shown(k), "names a field the table does not have"))
-        problem = readable_problem(root, rpath) if isinstance(rpath, str) else path_problem(rpath)
-        if problem is not None:
-            issues.append(Issue(f"{rwhere}.path", shown(rpath) if rpath is not None else None, f"resource path {problem}"))
-        byte_count = res.get("bytes")
-        tables.append(
-            TableSpec(
-                name=rname,
-                path=rpath if isinstance(rpath, str) else "",
-                title=str(res.get("title") or rname),
-                description=str(res.get("description") or ""),
-                fields=tuple(fields),
-                primary_key=pk,
-                foreign_keys=tuple(fks),
-                hash=res.get("hash") if isinstance(res.get("hash"), str) else None,
-                bytes=byte_count if isinstance(byte_count, int) and not isinstance(byte_count, bool) else None,
-                schema_org_type=res.get("schemaOrgType") if isinstance(res.get("schemaOrgType"), str) else None,
-                path_problem=problem,
-                dialect_problem=dialect_problem,
-                raw=res,
-            )
-        )
+        table = _resource(res, n, path.parent, seen, issues)
+        if table is not None:
+            tables.append(table)
     _check_links(tables, issues)
     homepage = str(raw.get("homepage") or "").rstrip("/")
     release = str(raw.get("releaseUrl") or (DEFAULT_RELEASE_URL.replace("{homepage}", homepage) if homepage else ""))
-    spec = PackageSpec(
+    package = PackageSpec(
         path=path,
         name=str(name or ""),
         title=str(raw.get("title") or name or ""),
@@ -380,7 +314,75 @@ def parse_descriptor(raw: Any, path: Path, *, bundled: bool = False) -> tuple[Pa
         bundled=bundled,
         raw=raw,
     )
-    return spec, tuple(issues)
+    return package, tuple(issues)
+
+
+def _resource(res: Any, n: int, root: Path, seen: set[str], issues: list[Issue]) -> TableSpec | None:
+    """One resource as a table spec, or ``None`` (with the issue noted) when it cannot be one."""
+    if not isinstance(res, dict):
+        issues.append(Issue(f"resources[{n}]", None, "each resource must be an object"))
+        return None
+    rname = res.get("name")
+    nproblem = name_problem(rname)
+    if nproblem is not None or not isinstance(rname, str):
+        issues.append(Issue(f"resources[{n}].name", shown(rname) if rname is not None else None, f"resource name {nproblem}"))
+        return None
+    rwhere = f"resources[{rname}]"
+    if rname in seen:
+        issues.append(Issue(f"{rwhere}.name", rname, "another resource has the same name"))
+        return None
+    seen.add(rname)
+    rpath = res.get("path")
+    if isinstance(rpath, list):
+        issues.append(Issue(f"{rwhere}.path", None, "lists several files; k2data reads one file per table"))
+        return None
+    dialect_problem = _references(res, rwhere, issues)
+    schema = res.get("schema")
+    if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
+        if isinstance(schema, dict) or schema is None:
+            issues.append(Issue(f"{rwhere}.schema", None, "must be an object with a 'fields' list"))
+        return None
+    fields: list[FieldSpec] = []
+    for f in schema["fields"]:
+        field_spec = _field(f, f"{rwhere}.schema.fields", issues)
+        if field_spec is None:
+            continue
+        if any(x.name == field_spec.name for x in fields):
+            issues.append(Issue(f"{rwhere}.schema.fields", shown(field_spec.name), "two fields have the same name"))
+            continue
+        fields.append(field_spec)
+    fks = []
+    for fk in schema.get("foreignKeys") or ():
+        if not isinstance(fk, dict) or not isinstance(fk.get("reference"), dict):
+            issues.append(Issue(f"{rwhere}.schema.foreignKeys", None, "each foreign key needs 'fields' and a 'reference' object"))
+            continue
+        ref = fk["reference"]
+        fks.append(ForeignKey(_as_tuple(fk.get("fields")), str(ref.get("resource") or rname), _as_tuple(ref.get("fields"))))
+        if len(fks[-1].fields) > 1:
+            issues.append(Issue(f"{rwhere}.schema.foreignKeys", ",".join(fks[-1].fields), "a foreign key of several fields is not checked by k2data; link one field"))
+    pk = _as_tuple(schema.get("primaryKey"))
+    for k in pk:
+        if k not in {x.name for x in fields}:
+            issues.append(Issue(f"{rwhere}.schema.primaryKey", shown(k), "names a field the table does not have"))
+    problem = readable_problem(root, rpath) if isinstance(rpath, str) else path_problem(rpath)
+    if problem is not None:
+        issues.append(Issue(f"{rwhere}.path", shown(rpath) if rpath is not None else None, f"resource path {problem}"))
+    byte_count = res.get("bytes")
+    return TableSpec(
+        name=rname,
+        path=rpath if isinstance(rpath, str) else "",
+        title=str(res.get("title") or rname),
+        description=str(res.get("description") or ""),
+        fields=tuple(fields),
+        primary_key=pk,
+        foreign_keys=tuple(fks),
+        hash=res.get("hash") if isinstance(res.get("hash"), str) else None,
+        bytes=byte_count if isinstance(byte_count, int) and not isinstance(byte_count, bool) else None,
+        schema_org_type=res.get("schemaOrgType") if isinstance(res.get("schemaOrgType"), str) else None,
+        path_problem=problem,
+        dialect_problem=dialect_problem,
+        raw=res,
+    )
 
 
 def _check_links(tables: list[TableSpec], issues: list[Issue]) -> None:

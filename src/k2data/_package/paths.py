@@ -106,7 +106,7 @@ def path_problem(path: object) -> str | None:
         return "contains a control character"
     if len(path) > MAX_PATH_CHARS:
         return f"is longer than {MAX_PATH_CHARS} characters"
-    if _URL.match(path) and not re.match(r"^[A-Za-z]:[\\/]", path) or "://" in path:
+    if (_URL.match(path) and not re.match(r"^[A-Za-z]:[\\/]", path)) or "://" in path:
         return "is a remote URL; k2data reads only files inside the package and never fetches"
     if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path) or Path(path).is_absolute():
         return "is an absolute path; resource paths must be relative to datapackage.json"

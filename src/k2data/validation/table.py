@@ -22,7 +22,6 @@ A cell gets one problem: once it fails a check, later checks skip it.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._package import FieldSpec, PackageSpec, TableSpec
 from ..rules import bad_text, row_rules
+from .cells import FieldChecks, Values, np_mask
 from .limits import FLAGS, Collector, Limits
 from .report import Problem
 
@@ -40,19 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Keys", "TableCheck", "check_table"]
 
-_INTEGER = r"^[+-]?[0-9]+$"
-_NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"
-_YEAR = r"^[0-9]{4}$"
-_TYPE_WORDS = {
-    "integer": "a whole number",
-    "year": "a year (four digits)",
-    "number": "a number",
-    "boolean": "true or false",
-    "date": "a date (YYYY-MM-DD)",
-    "datetime": "a date and time (ISO 8601)",
-}
 _BATCH_BYTES = 1 << 20
 
 
@@ -73,19 +60,10 @@ class TableCheck:
     keys: Keys = field(default_factory=Keys)
 
 
-class _Values:
-    """One field of one batch: which cells hold a valid value, and the value as a number where it is one."""
-
-    def __init__(self, present: np.ndarray, number: np.ndarray | None, text: pa.Array) -> None:
-        self.present = present
-        self.number = number
-        self.text = text
-
-
 class _BatchColumns:
     """:class:`k2data.rules.Columns` over the checked values of a batch."""
 
-    def __init__(self, values: dict[str, _Values], n: int) -> None:
+    def __init__(self, values: dict[str, Values], n: int) -> None:
         self.values = values
         self.n = n
 
@@ -108,28 +86,7 @@ class _BatchColumns:
         return np.asarray(pc.equal(v.text, value).to_numpy(zero_copy_only=False), dtype=bool) & v.present
 
 
-def _np(mask: Any) -> np.ndarray:
-    import numpy as np
-
-    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _matches(arr: pa.Array, pattern: str) -> np.ndarray:
-    """Where *arr* matches the regular expression *pattern* (RE2, with Python's ``re`` when RE2 cannot compile it)."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        return _np(pc.fill_null(pc.match_substring_regex(arr, pattern), False))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        import re
-
-        compiled = re.compile(pattern)
-        return np.array([v is not None and compiled.search(v) is not None for v in arr.to_pylist()], dtype=bool)
-
-
-class _TableChecker:
+class _TableChecker(FieldChecks):
     def __init__(self, pkg: PackageSpec, table: TableSpec, limits: Limits, found: Collector, shown: str) -> None:
         self.pkg = pkg
         self.table = table
@@ -142,6 +99,8 @@ class _TableChecker:
         self.offered = {f for t in pkg.tables for link in t.links if link.target == table.name for f in [link.target_field]}
         self.rows = 0
         self.block_size = max(_BATCH_BYTES, 4 * limits.max_cell_bytes + 65536)
+        raw_dialect = table.raw.get("dialect")
+        self.dialect: dict[str, Any] = raw_dialect if isinstance(raw_dialect, dict) else {}
 
     # --- problems -----------------------------------------------------------------------------
 
@@ -174,7 +133,7 @@ class _TableChecker:
 
     def header(self, path: Path) -> list[str] | None:
         """The header row, or ``None`` after reporting why the table's rows cannot be checked."""
-        dialect = self.table.raw.get("dialect") if isinstance(self.table.raw.get("dialect"), dict) else {}
+        dialect = self.dialect
         limit = self.limits.max_columns * 1024 + 65536
         with open(path, "rb") as fh:
             head = fh.read(limit)
@@ -208,7 +167,7 @@ class _TableChecker:
 
         names = self.table.field_names
         ok = True
-        bad = _np(bad_text(pa.array(labels, type=pa.string()))) if labels else np.zeros(0, dtype=bool)
+        bad = np_mask(bad_text(pa.array(labels, type=pa.string()))) if labels else np.zeros(0, dtype=bool)
         for label, is_bad in zip(labels, bad, strict=True):
             if is_bad:
                 self.found.add(Problem.make(
@@ -245,7 +204,7 @@ class _TableChecker:
         from pyarrow import csv as pacsv
 
         table = self.table
-        dialect = table.raw.get("dialect") if isinstance(table.raw.get("dialect"), dict) else {}
+        dialect = self.dialect
         expected = len(table.fields)
         skipped: list[int] = []
         stop = {"count": 0}
@@ -302,17 +261,29 @@ class _TableChecker:
             next_number = int(numbers[-1]) + 1
             yield batch, numbers
 
+    def remember(self, f: FieldSpec, arr: pa.Array, rows: np.ndarray, todo: np.ndarray) -> None:
+        import numpy as np
+        import pyarrow as pa
+
+        sel = np.nonzero(todo)[0]
+        if f.unique or f.name in self.table.primary_key:
+            self.unique.setdefault(f.name, []).append((arr.take(sel), rows[sel]))
+        if f.name in self.offered:
+            self.keys.offered.setdefault(f.name, []).append(arr.filter(pa.array(todo)))
+        if self.table.link(f.name) is not None:
+            self.keys.needed.setdefault(f.name, []).append((arr.take(sel), rows[sel]))
+
     def check_batch(self, batch: pa.RecordBatch, rows: np.ndarray) -> None:
         import numpy as np
         import pyarrow.compute as pc
 
         n = batch.num_rows
-        empties = {f.name: _np(pc.equal(batch.column(i), "")) for i, f in enumerate(self.table.fields)}
+        empties = {f.name: np_mask(pc.equal(batch.column(i), "")) for i, f in enumerate(self.table.fields)}
         blank = np.logical_and.reduce(list(empties.values())) if empties else np.zeros(n, dtype=bool)
         if blank.any():
             self.report(rows[blank], None, None, "blank row: every cell is empty; remove the line", "blank-row")
         keep = ~blank
-        values: dict[str, _Values] = {}
+        values: dict[str, Values] = {}
         for i, f in enumerate(self.table.fields):
             values[f.name] = self.check_field(f, batch.column(i), rows, empties[f.name], keep)
         cols = _BatchColumns(values, n)
@@ -331,136 +302,6 @@ class _TableChecker:
                 shown.append(", ".join(parts))
             self.report(rows[take], rule.fields[0], shown, rule.message, "rule")
             self.found.dropped += len(bad) - len(take)
-
-    def check_field(self, f: FieldSpec, arr: pa.Array, rows: np.ndarray, empty: np.ndarray, keep: np.ndarray) -> _Values:
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        n = len(arr)
-        todo = keep & ~empty
-        big = _np(pc.greater(pc.binary_length(arr), self.limits.max_cell_bytes)) & todo
-        if big.any():
-            self.fail(big, rows, None, f, f"cell is larger than the limit of {self.limits.max_cell_bytes} bytes; raise it with {FLAGS['max_cell_bytes']} if it is real", "limit")
-            todo &= ~big
-        if f.required:
-            self.fail(keep & empty, rows, None, f, "a required value is missing", "required")
-        number: np.ndarray | None = None
-        if f.is_list:
-            todo = self.check_list(f, arr, rows, todo)
-        elif f.type in ("string", "any"):
-            todo = self.check_text(f, arr, rows, todo)
-        else:
-            ok, number = self.parse(f, f.type, arr, todo)
-            self.fail(todo & ~ok, rows, arr, f, f"value is not {_TYPE_WORDS.get(f.type, f.type)}", "type")
-            todo &= ok
-            if number is not None:
-                number = np.where(todo, number, np.nan)
-        if f.enum is not None and not f.is_list:
-            allowed = pa.array(list(f.enum), type=pa.string())
-            inside = _np(pc.is_in(arr, value_set=allowed))
-            outside = todo & ~inside
-            self.fail(outside, rows, arr, f, lambda v, f=f: _enum_message(v, f), "enum")
-            todo &= ~outside
-        if f.pattern is not None and f.type in ("string", "any"):
-            ok = _matches(arr, f"^(?:{f.pattern.lstrip('^').rstrip('$')})$")
-            self.fail(todo & ~ok, rows, arr, f, f"value does not match the pattern {f.pattern}", "pattern")
-            todo &= ok
-        if number is not None and (f.minimum is not None or f.maximum is not None):
-            with np.errstate(invalid="ignore"):
-                if f.minimum is not None:
-                    low = todo & (number < f.minimum)
-                    self.fail(low, rows, arr, f, f"value is below the minimum {f.minimum:g}", "minimum")
-                    todo &= ~low
-                if f.maximum is not None:
-                    high = todo & (number > f.maximum)
-                    self.fail(high, rows, arr, f, f"value is above the maximum {f.maximum:g}", "maximum")
-                    todo &= ~high
-        if number is not None:
-            number = np.where(todo, number, np.nan)
-        if f.unique or f.name in self.table.primary_key:
-            sel = np.nonzero(todo)[0]
-            self.unique.setdefault(f.name, []).append((arr.take(sel), rows[sel]))
-        if f.name in self.offered:
-            self.keys.offered.setdefault(f.name, []).append(arr.filter(pa.array(todo)))
-        link = self.table.link(f.name)
-        if link is not None:
-            sel = np.nonzero(todo)[0]
-            self.keys.needed.setdefault(f.name, []).append((arr.take(sel), rows[sel]))
-        return _Values(todo, number, arr)
-
-    def parse(self, f: FieldSpec, type_: str, arr: pa.Array, todo: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Which cells parse as *type_*, and their values as float64 where numeric."""
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        if type_ in ("integer", "year"):
-            ok = _matches(arr, _YEAR if type_ == "year" else _INTEGER) & todo
-            digits = _np(pc.greater(pc.utf8_length(pc.utf8_ltrim(arr, characters="+-")), 18)) & ok
-            if digits.any():
-                for j in np.nonzero(digits)[0]:
-                    if not -(2**63) <= int(arr[int(j)].as_py()) < 2**63:
-                        ok[j] = False
-            clean = pc.if_else(pa.array(ok), arr, pa.scalar("0"))
-            return ok, np.asarray(pc.cast(clean, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
-        if type_ == "number":
-            ok = _matches(arr, _NUMBER) & todo
-            clean = pc.if_else(pa.array(ok), arr, pa.scalar("0"))
-            number = np.asarray(pc.cast(clean, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
-            infinite = ok & ~np.isfinite(number)
-            ok &= ~infinite
-            return ok, number
-        if type_ == "boolean":
-            true = f.raw.get("trueValues") or ["true"]
-            false = f.raw.get("falseValues") or ["false"]
-            ok = _np(pc.is_in(arr, value_set=pa.array([str(v) for v in [*true, *false]], type=pa.string()))) & todo
-            return ok, None
-        if type_ == "date":
-            ok = _matches(arr, _DATE) & todo
-            clean = pc.if_else(pa.array(ok), arr, pa.scalar("2000-01-01"))
-            parsed = pc.strptime(clean, format="%Y-%m-%d", unit="s", error_is_null=True)
-            return ok & _np(pc.is_valid(parsed)), None
-        if type_ == "datetime":
-            return _matches(arr, _DATETIME) & todo, None
-        return todo.copy(), None
-
-    def check_text(self, f: FieldSpec, arr: pa.Array, rows: np.ndarray, todo: np.ndarray) -> np.ndarray:
-        bad = _np(bad_text(arr)) & todo
-        if bad.any():
-            self.fail(bad, rows, arr, f, _text_message, "text")
-            todo = todo & ~bad
-        return todo
-
-    def check_list(self, f: FieldSpec, arr: pa.Array, rows: np.ndarray, todo: np.ndarray) -> np.ndarray:
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        split = pc.split_pattern(arr, pattern=f.delimiter)
-        items = pc.list_flatten(split)
-        parents = np.asarray(pc.list_parent_indices(split).to_numpy(zero_copy_only=False), dtype=np.int64)
-        bad_items = np.zeros(len(items), dtype=bool)
-        empty_item = _np(pc.equal(items, ""))
-        bad_items |= empty_item
-        if f.value_type in ("string", "any"):
-            bad_items |= _np(bad_text(items))
-        else:
-            ok, _ = self.parse(f, f.value_type, items, np.ones(len(items), dtype=bool))
-            bad_items |= ~ok
-        bad_rows = np.zeros(len(arr), dtype=bool)
-        if bad_items.any():
-            bad_rows[parents[bad_items]] = True
-        bad_rows &= todo
-        if bad_rows.any():
-            kind = "" if f.value_type in ("string", "any") else f" or not {_TYPE_WORDS.get(f.value_type, f.value_type)}"
-            self.fail(
-                bad_rows, rows, arr, f,
-                f"an item of the list is empty{kind}, starts like a formula, has stray whitespace or a control character "
-                f"(items are separated by {f.delimiter!r})",
-                "list",
-            )  # fmt: skip
-        return todo & ~bad_rows
 
     # --- whole table --------------------------------------------------------------------------
 
@@ -492,7 +333,7 @@ class _TableChecker:
             order = pc.sort_indices(pa.table({"v": values, "r": pa.array(rows)}), sort_keys=[("v", "ascending"), ("r", "ascending")])
             sv = values.take(order)
             sr = rows[np.asarray(order.to_numpy(zero_copy_only=False))]
-            same = _np(pc.equal(sv.slice(1), sv.slice(0, len(sv) - 1)))
+            same = np_mask(pc.equal(sv.slice(1), sv.slice(0, len(sv) - 1)))
             dup = np.nonzero(same)[0] + 1
             if not len(dup):
                 continue
@@ -501,23 +342,6 @@ class _TableChecker:
             shown = [sv[int(i)].as_py().replace("\x1f", ",") for i in dup[order2]]
             what = "primary key" if names == pk else "value of a unique field"
             self.report(dup_rows[order2], label, shown, f"duplicate {what}: the same as an earlier row", "unique")
-
-
-def _enum_message(value: object, f: FieldSpec) -> str:
-    allowed = list(f.enum or ())
-    text = str(value)
-    close = difflib.get_close_matches(text.strip().lower().replace(" ", "_").replace("-", "_"), allowed, n=1, cutoff=0.6)
-    shown = ", ".join(allowed[:30]) + (f" and {len(allowed) - 30} more" if len(allowed) > 30 else "")
-    hint = f" (did you mean {close[0]}?)" if close else ""
-    return f"{text[:60]!r} is not one of: {shown}{hint}"
-
-
-def _text_message(value: object) -> str:
-    import re
-
-    if isinstance(value, str) and re.search(r"[\x00-\x08\x0a-\x1f\x7f]", value):
-        return "text holds a control character (shown escaped); remove it"
-    return "text starts like a spreadsheet formula (=, +, -, @) or has leading/trailing whitespace"
 
 
 def check_table(pkg: PackageSpec, table: TableSpec, limits: Limits, found: Collector, readable: bool) -> TableCheck:
