@@ -171,6 +171,10 @@ def test_dataset_node_has_a_download_per_release_file(graph, release) -> None:
             "text/csv",
             "application/vnd.apache.parquet",
             "application/json",
+            "application/vnd.sqlite3",
+            "application/x-bibtex",
+            "application/x-research-info-systems",
+            "application/vnd.citationstyles.csl+json",
         }
 
 

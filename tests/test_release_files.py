@@ -46,7 +46,8 @@ def _missing(value: Any) -> bool:
 def test_release_holds_exactly_the_expected_files(release) -> None:
     found = sorted(p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file())
     expected = sorted(
-        ["SHA256SUMS", "croissant.json", "k2data.jsonld", "csv/datapackage.json"]
+        ["SHA256SUMS", "croissant.json", "k2data.jsonld", "csv/datapackage.json", "k2data.sqlite"]
+        + ["references.bib", "references.ris", "references.csl.json"]
         + [f"csv/{t}.csv" for t in TABLES]
         + [f"parquet/{t}.parquet" for t in TABLES]
     )
@@ -68,7 +69,7 @@ def test_sha256sum_accepts_the_release(release) -> None:
 
 def test_text_files_are_utf8_with_lf_endings(release) -> None:
     for path in release.rglob("*"):
-        if path.is_file() and path.suffix != ".parquet":
+        if path.is_file() and path.suffix not in (".parquet", ".sqlite"):
             data = path.read_bytes()
             assert b"\r" not in data, path
             assert data.endswith(b"\n"), path

@@ -35,6 +35,7 @@ from .fetch import fetch
 from .load import load
 from .schemas import schema
 from .validation import Limits, Problem, ValidationReport, validate
+from .views import evidence
 
 if TYPE_CHECKING:
     from typing import Any
@@ -61,6 +62,7 @@ __all__ = [
     "__version__",
     "citation",
     "describe",
+    "evidence",
     "fetch",
     "info",
     "load",

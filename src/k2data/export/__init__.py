@@ -14,7 +14,7 @@ Examples
 --------
 >>> from k2data.export import FORMATS
 >>> list(FORMATS)
-['csv', 'parquet', 'croissant', 'jsonld']
+['csv', 'parquet', 'croissant', 'sqlite', 'bibtex', 'ris', 'csljson', 'jsonld']
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ __all__ = [
     "Format",
     "csv_relpath",
     "is_missing",
+    "media_type",
     "parquet_relpath",
     "sort_frame",
     "sort_order",
@@ -54,7 +55,27 @@ MEDIA_TYPES: Mapping[str, str] = {
     ".parquet": "application/vnd.apache.parquet",
     ".json": "application/json",
     ".jsonld": "application/ld+json",
+    ".sqlite": "application/vnd.sqlite3",
+    ".bib": "application/x-bibtex",
+    ".ris": "application/x-research-info-systems",
+    ".csl.json": "application/vnd.citationstyles.csl+json",
 }
+
+
+def media_type(relpath: str) -> str:
+    """The media type of a release file, by its longest known suffix.
+
+    Examples
+    --------
+    >>> media_type("references.csl.json"), media_type("csv/datapackage.json")
+    ('application/vnd.citationstyles.csl+json', 'application/json')
+    """
+    name = relpath.rsplit("/", 1)[-1]
+    for suffix in sorted(MEDIA_TYPES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return MEDIA_TYPES[suffix]
+    return "application/octet-stream"
+
 
 
 def csv_relpath(table: str) -> str:
@@ -98,7 +119,14 @@ FORMATS: Mapping[str, Format] = {
         ),
         Format("parquet", "parquet", lambda p: [parquet_relpath(t) for t in p.table_names], summary="parquet/<table>.parquet"),
         Format("croissant", "croissant.json", lambda p: ["croissant.json"], ("csv", "parquet"), "croissant.json"),
-        Format("jsonld", "k2data.jsonld", lambda p: ["k2data.jsonld"], ("csv", "parquet", "croissant"), "k2data.jsonld"),
+        Format("sqlite", "k2data.sqlite", lambda p: ["k2data.sqlite"], summary="k2data.sqlite (tables, link tables, views, full-text search)"),
+        Format("bibtex", "references.bib", lambda p: ["references.bib"], summary="references.bib (the references as BibTeX)"),
+        Format("ris", "references.ris", lambda p: ["references.ris"], summary="references.ris (the references as RIS)"),
+        Format("csljson", "references.csl.json", lambda p: ["references.csl.json"], summary="references.csl.json (the references as CSL-JSON)"),
+        Format(
+            "jsonld", "k2data.jsonld", lambda p: ["k2data.jsonld"],
+            ("csv", "parquet", "croissant", "sqlite", "bibtex", "ris", "csljson"), "k2data.jsonld",
+        ),
     )
 }  # fmt: skip
 

@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .._package import TYPES, FieldSpec, PackageSpec, TableSpec
-from . import FORMATS, MEDIA_TYPES, ExportContext, is_missing
+from . import FORMATS, ExportContext, is_missing, media_type
 
 __all__ = ["SCHEMA_PROPERTIES", "context", "curie_iri", "document", "node_id", "write"]
 
@@ -271,13 +271,12 @@ def dataset_node(ctx: ExportContext) -> dict[str, Any]:
     created = pkg.date
     downloads = []
     for relpath, sha in ctx.files.items():
-        suffix = "." + relpath.rsplit(".", 1)[-1]
         downloads.append(
             {
                 "@type": "DataDownload",
                 "name": relpath,
                 "contentUrl": pkg.release_file_url(relpath),
-                "encodingFormat": MEDIA_TYPES.get(suffix, "application/octet-stream"),
+                "encodingFormat": media_type(relpath),
                 "contentSize": f"{ctx.size(relpath)} B",
                 "sha256": sha,
             }
