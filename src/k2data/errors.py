@@ -14,9 +14,11 @@ catches them all::
     │   ├── IncompleteDownloadError                   the download broke off or ended early
     │   ├── UnexpectedContentError                    not the file asked for (an HTML error page...)
     │   └── DownloadLimitError                        past its deadline or its size cap; stopped
-    └── ReleaseError                                  a release cannot be built or written where asked
-        ├── ReleaseWriteError      (also an OSError)  writing failed; nothing was changed
-        └── PublishedVersionError                     the data changed but the version is already released
+    ├── ReleaseError                                  a release cannot be built or written where asked
+    │   ├── ReleaseWriteError      (also an OSError)  writing failed; nothing was changed
+    │   └── PublishedVersionError                     the data changed but the version is already released
+    └── QueryError                                    SQLite cannot run a query (its message says why)
+        └── ReadOnlyError                             the query would write, attach or set something; refused
 
 Invalid *data* is not an exception: :func:`k2data.validate` returns a report.
 """
@@ -35,6 +37,8 @@ __all__ = [
     "K2DataError",
     "MissingDependencyError",
     "PublishedVersionError",
+    "QueryError",
+    "ReadOnlyError",
     "ReleaseError",
     "ReleaseWriteError",
     "UnexpectedContentError",
@@ -117,3 +121,11 @@ class ReleaseWriteError(ReleaseError, OSError):
 
 class PublishedVersionError(ReleaseError):
     """The data differs from a version that has been released; the message names the next version to use."""
+
+
+class QueryError(K2DataError):
+    """SQLite cannot run a query (a syntax error, an unknown table, past its deadline); the message is SQLite's."""
+
+
+class ReadOnlyError(QueryError):
+    """A query would write, attach a database, set a PRAGMA or call a function that reaches outside SQL; refused."""
