@@ -128,6 +128,18 @@ def test_load_all_tables_of_a_pinned_version(env) -> None:
     assert len(_cached(env)) == len(k2data.TABLES)
 
 
+def test_a_pinned_version_in_arrow_and_polars(env) -> None:
+    import polars as pl
+    import pyarrow as pa
+
+    trials = k2data.load("trials", version=GOOD, backend="pyarrow")
+    assert isinstance(trials, pa.Table) and trials.schema.field("dose_min_mg_d").metadata[b"unit"] == b"mg/d"
+    assert trials.column("trial_id").to_pylist() == _expected("trials")["trial_id"].tolist()
+    claims = k2data.load("claims", version=GOOD, backend="polars")
+    assert isinstance(claims, pl.DataFrame) and claims["claim_id"].to_list() == _expected("claims")["claim_id"].tolist()
+    assert set(k2data.load(version=GOOD, backend="pyarrow")) == set(k2data.TABLES)
+
+
 def test_a_corrupted_file_is_refused_and_not_cached(env) -> None:
     with pytest.raises(
         k2data.ChecksumError,

@@ -99,3 +99,49 @@ def test_loading_all_tables_pauses_and_restores_the_garbage_collector(monkeypatc
     monkeypatch.setattr(gc, "disable", spy)
     k2data.load("genes")
     assert seen == [True] and gc.isenabled()
+
+
+# --- backends -----------------------------------------------------------------------------------
+
+BACKEND_TABLES = list(k2data.TABLES)
+
+
+@pytest.mark.parametrize("name", BACKEND_TABLES)
+def test_the_pyarrow_backend_gives_the_parquet_exporters_table(release, name) -> None:
+    import pyarrow.parquet as pq
+
+    from k2data._package import open_package
+    from k2data.export.parquet import arrow_schema
+
+    pkg = open_package()
+    table = k2data.load(name, backend="pyarrow")
+    assert table.schema.equals(arrow_schema(pkg.table(name), pkg.version), check_metadata=True)
+    released = pq.read_table(release / "parquet" / f"{name}.parquet")
+    key = [(k, "ascending") for k in pkg.table(name).primary_key]
+    assert table.sort_by(key).to_pylist() == released.sort_by(key).to_pylist()
+
+
+def test_the_polars_backend_gives_typed_polars_frames() -> None:
+    import polars as pl
+
+    trials = k2data.load("trials", backend="polars")
+    assert isinstance(trials, pl.DataFrame) and trials.height == len(k2data.load("trials"))
+    assert trials.schema["n_total"] == pl.Int64 and trials.schema["dose_min_mg_d"] == pl.Float64
+    assert trials.schema["randomized"] == pl.Boolean and trials.schema["reference_ids"] == pl.List(pl.String)
+    assert trials.schema["blinding"] == pl.Categorical
+    every = k2data.load(backend="polars")
+    assert list(every) == list(k2data.TABLES) and all(isinstance(df, pl.DataFrame) for df in every.values())
+
+
+def test_the_polars_backend_without_polars_names_the_extra(monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "polars", None)  # `import polars` now raises ImportError
+    with pytest.raises(k2data.MissingDependencyError, match=r'pip install "k2data\[polars\]"'):
+        k2data.load("trials", backend="polars")
+    assert len(k2data.load("trials", backend="pyarrow")) > 0  # pyarrow is always there
+
+
+def test_an_unknown_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match="pandas, polars, pyarrow"):
+        k2data.load("trials", backend="spark")

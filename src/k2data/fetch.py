@@ -60,7 +60,7 @@ import os
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._download import (
     DEFAULT_MAX_BYTES,
@@ -277,6 +277,26 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
     if b"k2data.version" in meta:
         df.attrs["k2data_version"] = meta[b"k2data.version"].decode()
     return df
+
+
+def read_arrow(name: str | None, version: str, backend: str = "pyarrow") -> Any:
+    """Tables of release *version* as Arrow tables (or polars DataFrames if *backend* is ``"polars"``), fetched if needed.
+
+    A release's Parquet files carry k2data's Arrow schema, so they are read as they are.
+    """
+    import pyarrow.parquet as pq
+
+    from .load import from_arrow
+
+    paths = fetch(version, None if name is None else [name])
+
+    def one(path: Path) -> Any:
+        table = pq.read_table(path)
+        return from_arrow(table) if backend == "polars" else table
+
+    if name is not None:
+        return one(paths[name])
+    return {table: one(path) for table, path in paths.items()}
 
 
 def load_version(name: str | None, version: str) -> pd.DataFrame | Mapping[str, pd.DataFrame]:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ._package import TYPES, FieldSpec, PackageSpec, TableSpec, open_package
 from .errors import DataFileError
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-__all__ = ["load", "pandas_dtype", "read_table", "table_names"]
+__all__ = ["BACKENDS", "from_arrow", "load", "pandas_dtype", "read_table", "table_names"]
 
 
 def table_names() -> tuple[str, ...]:
@@ -143,12 +143,22 @@ def read_table(table: TableSpec, pkg: PackageSpec) -> pd.DataFrame:
     return df
 
 
-@overload
-def load(name: str, *, datapackage: str | Path | None = ..., version: str | None = ...) -> pd.DataFrame: ...
+#: The table libraries :func:`load` can return.
+BACKENDS = ("pandas", "polars", "pyarrow")
+
+
 @overload
 def load(
-    name: None = ..., *, datapackage: str | Path | None = ..., version: str | None = ...
+    name: str, *, datapackage: str | Path | None = ..., version: str | None = ..., backend: Literal["pandas"] = ...
+) -> pd.DataFrame: ...
+@overload
+def load(
+    name: None = ..., *, datapackage: str | Path | None = ..., version: str | None = ..., backend: Literal["pandas"] = ...
 ) -> Mapping[str, pd.DataFrame]: ...
+@overload
+def load(
+    name: str | None = ..., *, datapackage: str | Path | None = ..., version: str | None = ..., backend: str
+) -> Any: ...
 
 
 def load(
@@ -156,14 +166,15 @@ def load(
     *,
     datapackage: str | Path | None = None,
     version: str | None = None,
-) -> pd.DataFrame | Mapping[str, pd.DataFrame]:
-    """Load one table, or all of them, as typed pandas DataFrames.
+    backend: str = "pandas",
+) -> Any:
+    """Load one table, or all of them, as typed pandas DataFrames (or polars or Arrow tables).
 
     Parameters
     ----------
     name : str, optional
         Table name (see :data:`k2data.TABLES`). If omitted, every table is
-        loaded and a dict ``{name: DataFrame}`` is returned.
+        loaded and a dict ``{name: table}`` is returned.
     datapackage : str or Path, optional
         A ``datapackage.json`` (or the folder holding one) to load instead of
         the data bundled with the package, e.g. a contributor's checkout. Its
@@ -176,10 +187,16 @@ def load(
         (``K2DATA_RELEASE_URL`` and ``K2DATA_CACHE_DIR`` override where from
         and where to; see :mod:`k2data.fetch`). Not combinable with
         *datapackage*.
+    backend : {"pandas", "polars", "pyarrow"}, default "pandas"
+        The library of the tables returned: pandas DataFrames; ``pyarrow``
+        Tables with the schema of the release's Parquet files (vocabularies
+        as dictionaries, lists as lists, each column's description and unit in
+        its field metadata); or polars DataFrames made from those
+        (``pl.from_arrow``). polars is optional: ``pip install "k2data[polars]"``.
 
     Returns
     -------
-    pandas.DataFrame or dict of str to pandas.DataFrame
+    pandas.DataFrame, polars.DataFrame or pyarrow.Table, or a dict of str to them
 
     Raises
     ------
@@ -189,6 +206,8 @@ def load(
         If a file does not match its schema, or lies outside the package.
     DownloadError
         If *version* is not known, cannot be downloaded or fails its checksum.
+    MissingDependencyError
+        If *backend* is ``"polars"`` and polars is not installed.
 
     Examples
     --------
@@ -199,16 +218,54 @@ def load(
     >>> claims = k2data.load("claims")
     >>> sorted(claims["verdict"].cat.categories)
     ['diverges', 'not_found', 'partly_verified', 'verified']
+    >>> arrow = k2data.load("trials", backend="pyarrow")
+    >>> arrow.schema.field("dose_min_mg_d").metadata[b"unit"]
+    b'mg/d'
     """
+    if backend not in BACKENDS:
+        msg = f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}"
+        raise ValueError(msg)
+    convert = _converter(backend)
     if version is not None:
         if datapackage is not None:
             msg = "pass either datapackage= or version=, not both"
             raise ValueError(msg)
         if version.lstrip("vV") != open_package().version:
-            from .fetch import load_version
+            from .fetch import load_version, read_arrow
 
-            return load_version(name, version)
+            if backend == "pandas":
+                return load_version(name, version)
+            return read_arrow(name, version, backend)
     pkg = open_package(datapackage)
     if name is not None:
-        return read_table(pkg.table(name), pkg)
-    return {t.name: read_table(t, pkg) for t in pkg.tables}
+        return convert(pkg.table(name), read_table(pkg.table(name), pkg), pkg.version)
+    return {t.name: convert(t, read_table(t, pkg), pkg.version) for t in pkg.tables}
+
+
+def _converter(backend: str) -> Any:
+    """A function ``(spec, frame, version) -> table`` for *backend*; checks that its library is installed."""
+    if backend == "pandas":
+        return lambda spec, frame, version: frame
+    if backend == "polars":
+        try:
+            import polars  # noqa: F401
+        except ImportError:
+            from .errors import MissingDependencyError
+
+            msg = 'backend="polars" needs polars, which is not installed; pip install "k2data[polars]"'
+            raise MissingDependencyError(msg) from None
+
+    def to_arrow(spec: TableSpec, frame: pd.DataFrame, version: str) -> Any:
+        from .export.parquet import arrow_table
+
+        table = arrow_table(spec, frame, version)
+        return table if backend == "pyarrow" else from_arrow(table)
+
+    return to_arrow
+
+
+def from_arrow(table: Any) -> Any:
+    """*table* (an Arrow table of k2data's Parquet schema) as a polars DataFrame."""
+    import polars as pl
+
+    return pl.from_arrow(table)
