@@ -19,6 +19,15 @@ from k2data._package import bundled_descriptor_path, open_package
 BUNDLED = bundled_descriptor_path()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-screenshots",
+        action="store_true",
+        default=False,
+        help="write the screenshots the browser tests take into docs/img/ (e.g. docs/img/datasette.png)",
+    )
+
+
 def read_rows(path: Path) -> list[list[str]]:
     with open(path, encoding="utf-8", newline="") as fh:
         return list(csv.reader(fh))

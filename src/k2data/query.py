@@ -24,7 +24,7 @@ import sqlite3
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,8 +163,10 @@ class Result:
     truncated: bool = False
 
 
-def run(con: ReadOnlyConnection, sql: str, params: Sequence[Any] = (), *, limit: int = DEFAULT_LIMIT) -> Result:
+def run(con: ReadOnlyConnection, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), *, limit: int = DEFAULT_LIMIT) -> Result:
     """Run one read-only statement on a connection from :func:`connect`; return at most *limit* rows.
+
+    *params* fill the statement's ``?`` (a sequence) or ``:name`` (a mapping) parameters.
 
     Raises
     ------
@@ -186,7 +188,7 @@ def run(con: ReadOnlyConnection, sql: str, params: Sequence[Any] = (), *, limit:
     guard.denied.clear()
     con.deadline = time.monotonic() + con.timeout
     try:
-        cursor = con.execute(sql, tuple(params))
+        cursor = con.execute(sql, params if isinstance(params, Mapping) else tuple(params))
         rows = cursor.fetchmany(limit + 1)
         columns = [d[0] for d in cursor.description or ()]
         cursor.close()

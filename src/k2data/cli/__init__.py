@@ -76,7 +76,7 @@ def main() -> None:
 
 
 # the commands register themselves on `main` when their modules are imported
-from . import _check, _describe, _plot, _query, _release  # noqa: E402, F401
+from . import _check, _describe, _plot, _query, _release, _serve  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()
