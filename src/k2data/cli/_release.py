@@ -62,10 +62,10 @@ def export(fmt: str, out: Path, datapackage: Path | None) -> None:
     "(default: src/k2data/registry beside the descriptor, when it exists).",
 )
 def build(out: Path | None, datapackage: Path | None, registry: Path | None) -> None:
-    """Build the whole release, reproducibly: CSV, Parquet, Croissant, JSON-LD and SHA256SUMS.
+    """Build the whole release, reproducibly: CSV, Parquet, Croissant, SQLite, the references, JSON-LD and SHA256SUMS.
 
     Validates the package first. Two builds of the same data give identical
-    bytes (with the same pyarrow version). Exit 1 if the data is invalid.
+    bytes (with the same pyarrow and SQLite versions). Exit 1 if the data is invalid.
     """
     from .._package import open_package
     from ..release import build as run

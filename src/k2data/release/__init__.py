@@ -5,11 +5,15 @@ A release folder (``dist/`` beside the descriptor by default) holds::
     SHA256SUMS                  sha256 of every other file, as `sha256sum -c` reads it
     croissant.json              Croissant 1.1 metadata
     k2data.jsonld               the records as linked data, and the Dataset with its downloads
+    k2data.sqlite               every table in one SQLite database, with link tables, views and full-text search
+    references.bib              the references as BibTeX, RIS and CSL-JSON
+    references.ris
+    references.csl.json
     csv/datapackage.json        a Frictionless data package of the CSV files
     csv/<table>.csv
     parquet/<table>.parquet
 
-Two builds from the same data with the same pyarrow give identical bytes:
+Two builds from the same data with the same pyarrow and SQLite give identical bytes:
 nothing depends on the clock, the locale or the order of a set. How files are
 written without ever losing a user's file is in :mod:`.transaction`; which
 formats exist is :data:`k2data.export.FORMATS`; the checksum registry is
