@@ -84,3 +84,10 @@ def test_every_export_format_is_offered(runner) -> None:
     text = runner.invoke(main, ["export", "--help"]).output
     for name in [*FORMATS, "all"]:
         assert name in text
+
+
+def test_the_browse_and_query_commands_are_registered(runner) -> None:
+    text = runner.invoke(main, ["--help"]).output
+    for name in ("query", "show", "search", "serve"):
+        assert re.search(rf"^\s+{name}\s", text, re.MULTILINE), name
+        assert runner.invoke(main, [name, "--help"]).exit_code == 0

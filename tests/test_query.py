@@ -48,6 +48,7 @@ WRITES = [
     "BEGIN",
     "SELECT fts3_tokenizer('simple')",
     "SELECT load_extension('libevil')",
+    "UPDATE sqlite_master SET sql = ''",
 ]
 
 

@@ -47,6 +47,8 @@ _READ_PRAGMAS = frozenset(
 )  # fmt: skip
 #: Functions that are never allowed: they load code or hand SQLite a raw pointer.
 _DENIED_FUNCTIONS = frozenset({"load_extension", "fts3_tokenizer", "readfile", "writefile", "edit"})
+#: SQLite's words for a statement that tried to write before the authorizer saw it.
+_WRITE_MESSAGES = ("readonly", "read-only", "query_only", "may not be modified")
 _ACTIONS = {
     getattr(sqlite3, name): name[7:].lower()
     for name in dir(sqlite3)
@@ -194,7 +196,7 @@ def run(con: ReadOnlyConnection, sql: str, params: Sequence[Any] | Mapping[str, 
         cursor.close()
     except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
         message = str(exc) or type(exc).__name__
-        if guard.denied or "readonly" in message or "read-only" in message or "query_only" in message:
+        if guard.denied or any(m in message for m in _WRITE_MESSAGES):
             what = guard.denied[0] if guard.denied else "writing"
             msg = f"refused: k2data queries are read-only ({what} is not allowed)"
             raise ReadOnlyError(msg) from None
