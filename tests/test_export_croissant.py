@@ -50,6 +50,7 @@ def test_mlcroissant_validate_accepts_croissant_json(release) -> None:
     assert "error" not in (out.stdout + out.stderr).lower()
 
 
+@pytest.mark.slow
 def test_mlcroissant_reads_every_record_set(release, frames) -> None:
     import mlcroissant as mlc
 

@@ -166,7 +166,7 @@ def test_dataset_node_has_a_download_per_release_file(graph, release) -> None:
         assert str(graph.value(d, schema.sha256)) == _sha256(release / rel)
         url = graph.value(d, schema.contentUrl)
         assert isinstance(url, rdflib.URIRef)
-        assert str(url) == f"https://github.com/k2data/k2data/releases/download/v{PKG.version}/{Path(rel).name}"
+        assert str(url) == f"{PKG.homepage}/releases/download/v{PKG.version}/{Path(rel).name}"
         assert str(graph.value(d, schema.encodingFormat)) in {
             "text/csv",
             "application/vnd.apache.parquet",
