@@ -154,6 +154,29 @@ def frames() -> dict:
 
 
 @pytest.fixture(scope="session")
+def sorted_frames() -> dict:
+    """Every bundled table as loaded, rows in primary-key order (the order of the release files)."""
+    from k2data.export import sort_frame
+
+    return {t.name: sort_frame(t, k2data.load(t.name)) for t in open_package().tables}
+
+
+def sha256(path: Path) -> str:
+    return sha256_file(path)
+
+
+def row_key(table: str, row: object) -> tuple[str, ...]:
+    """The primary key of *row* (a dict or a named row) of a bundled table, as strings."""
+    return tuple(str(row[k]) for k in open_package().table(table).primary_key)  # type: ignore[index]
+
+
+def missing(value: object) -> bool:
+    from k2data.export import is_missing
+
+    return is_missing(value)
+
+
+@pytest.fixture(scope="session")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One build of the bundled package for the whole session (read it; never write into it)."""
     from k2data.release import build

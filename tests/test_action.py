@@ -113,8 +113,8 @@ def test_readme_shows_a_workflow_that_uses_this_action() -> None:
     workflows = [b for b in blocks if isinstance(b, dict) and "jobs" in b]
     assert workflows, "README.md: add the example workflow"
     steps = [s for wf in workflows for job in wf["jobs"].values() for s in job["steps"]]
-    ours = [s for s in steps if str(s.get("uses", "")).startswith("k2data/k2data@")]
-    assert ours, "the example workflow uses k2data/k2data@..."
+    ours = [s for s in steps if str(s.get("uses", "")).startswith("k2-evidence/k2data@")]
+    assert ours, "the example workflow uses k2-evidence/k2data@..."
     assert set(ours[0].get("with", {})) <= set(_yaml(ACTION)["inputs"])
     for wf in workflows:
         assert wf["permissions"] == {"contents": "read"}
@@ -174,7 +174,7 @@ if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then mkdir -p "$3/bin" && cp "$0" "$3/b
         ("", "{action_path}"),
         ("0.1.0", "k2data==0.1.0"),
         ("k2data>=0.1,<0.2", "k2data>=0.1,<0.2"),
-        ("git+https://github.com/k2data/k2data@v0.1.0", "git+https://github.com/k2data/k2data@v0.1.0"),
+        ("git+https://github.com/k2-evidence/k2data@v0.1.0", "git+https://github.com/k2-evidence/k2data@v0.1.0"),
     ],
     ids=["default-own-checkout", "version-number", "specifier", "url"],
 )

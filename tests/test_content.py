@@ -85,3 +85,90 @@ def test_identifiers_have_valid_forms() -> None:
     genes = k2data.load("genes").set_index("gene_id")
     assert genes["hgnc_id"].isna()["HSD17B4"]
     assert genes.loc["TP53", "hgnc_id"] == "HGNC:11998"
+
+
+# ------------------------------------------------------------ 0.2: graded evidence
+
+TRIALS = k2data.load("trials")
+COHORTS = k2data.load("cohorts")
+OUTCOMES = k2data.load("outcomes")
+ROB = k2data.load("risk_of_bias")
+NRS = k2data.load("risk_of_bias_nrs")
+CERTAINTY = k2data.load("certainty")
+RANK = {"low": 0, "some_concerns": 1, "high": 2}
+SEVERITY = {"low": 0, "moderate": 1, "serious": 2, "critical": 3, "no_information": -1}
+GRADE = ["very_low", "low", "moderate", "high"]
+
+
+def test_every_randomised_trial_has_a_rob2_row() -> None:
+    randomised = set(TRIALS.loc[TRIALS["randomized"].fillna(False).astype(bool) & (TRIALS["design_id"] == "rct"), "trial_id"])
+    assert randomised and randomised == set(ROB["trial_id"])
+
+
+def test_every_non_randomised_comparison_and_every_cohort_has_a_robins_i_row() -> None:
+    comparisons = set(TRIALS.loc[TRIALS["design_id"].isin(["retrospective_cohort", "non_randomised_trial"]), "trial_id"])
+    assert comparisons <= set(NRS["trial_id"].dropna())
+    assert set(COHORTS["cohort_id"]) <= set(NRS["cohort_id"].dropna())
+
+
+def test_rob2_overall_follows_its_domains() -> None:
+    domains = ["randomisation", "deviations", "missing_data", "measurement", "reported_result"]
+    for r in ROB.itertuples():
+        levels = [RANK[str(getattr(r, d))] for d in domains]
+        concerns = sum(1 for x in levels if x == 1)
+        expected = "high" if 2 in levels or concerns >= 3 else "some_concerns" if concerns else "low"
+        assert r.overall == expected, r.trial_id
+        assert all(len(str(getattr(r, f"{d}_reason"))) > 20 for d in domains)
+
+
+def test_robins_i_overall_is_at_least_the_most_severe_domain() -> None:
+    domains = ["confounding", "selection", "classification", "deviations", "missing_data", "measurement", "reported_result"]
+    for r in NRS.itertuples():
+        worst = max(SEVERITY[str(getattr(r, d))] for d in domains)
+        assert SEVERITY[str(r.overall)] >= worst, r.assessment_id
+
+
+def test_grade_certainty_is_its_start_minus_downgrades_plus_upgrades() -> None:
+    downs = ["risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias"]
+    for r in CERTAINTY.itertuples():
+        start = GRADE.index(str(r.starting_certainty))
+        expected = GRADE[max(0, min(3, start - sum(int(getattr(r, d)) for d in downs) + int(r.upgrade)))]
+        assert r.certainty == expected, r.question_id
+        if r.cohort_ids and not r.trial_ids:
+            assert r.starting_certainty == "low", r.question_id  # observational evidence starts low
+
+
+def test_the_questions_cover_hcc_recurrence_safety_cohorts_and_k1() -> None:
+    text = " ".join(CERTAINTY["question"].str.lower())
+    for words in ("recurrence", "safe", "vitamin k1", "mortality"):
+        assert words in text, words
+    claims = CLAIMS.set_index("claim_id")
+    for claim in ("C04", "C48", "C17", "C20", "C31"):
+        assert claims.loc[claim, "question_ids"], claim
+
+
+def test_meta_analyses_are_level_1_only_when_they_pool_randomised_trials_only() -> None:
+    ma = TRIALS[TRIALS["design_id"] == "meta_analysis"].set_index("trial_id")
+    assert ma.loc["riaz2012_ma", "cebm_level"] == 1
+    for trial in ("zhong2013_ma", "guo2026_ma", "ganbat2021_ma", "ma_booksci"):
+        assert ma.loc[trial, "cebm_level"] == 3, trial
+
+
+def test_every_ratio_between_groups_says_which_way_it_runs() -> None:
+    from k2data._package import open_package
+
+    comparison = open_package().table("outcomes").field("comparison")
+    between = OUTCOMES["comparison"].astype(str).map(lambda c: bool(comparison.category(c).get("betweenGroups")))
+    rows = OUTCOMES[between & OUTCOMES["estimate"].notna()]
+    assert rows["numerator"].notna().all() and rows["ratio_event"].notna().all()
+
+
+def test_the_audit_items_are_corrected() -> None:
+    trials = TRIALS.set_index("trial_id")
+    assert trials.loc["jiang2014_osteoporosis", "blinding"] == "double_blind"
+    assert "single-centre" not in trials.loc["haruna2025_tace", "summary"].lower()
+    assert COHORTS.set_index("cohort_id").loc["epic_heidelberg_2010", "follow_up_statistic"] == "median"
+    c48 = CLAIMS.set_index("claim_id").loc["C48"]
+    assert c48["verdict"] == "diverges" and "yoshida" in c48["explanation"].lower()
+    within = OUTCOMES[OUTCOMES["outcome_id"].str.contains("responders")]
+    assert set(within["comparison"].astype(str)) == {"within_arm"} and within["ci_low"].notna().all()

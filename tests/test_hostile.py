@@ -5,8 +5,8 @@ Each case here is refused and named, writes nothing outside its destination,
 deletes nothing, prints no secret, and stays bounded. The cases span modules
 (the package model, the validator, the release, the command line), so they
 live together; the denial-of-service cases use small files with a lowered
-limit, and run in a child process under a memory cap and a generous timeout
-that only a hang would reach.
+limit, and run in a child process whose peak memory is checked, under a
+generous timeout that only a hang would reach.
 """
 
 from __future__ import annotations
@@ -249,19 +249,25 @@ def served_requests():
 
 _CHILD = textwrap.dedent(
     """
-    import resource, sys, json
-    resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024 * 1024, 1536 * 1024 * 1024))
+    import re, sys
     from k2data.cli import main
     sys.argv = ["k2data", "validate", "--format", "json", *sys.argv[1:]]
-    main()
+    try:
+        main()
+    finally:
+        status = open("/proc/self/status").read()
+        print("peak-rss-kb", re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1), file=sys.stderr)
     """
 )
+PEAK_RSS_KB = 600 * 1024  # the inputs below are small; a run that loads them whole would still pass, a blow-up would not
 
 
 def _bounded(*args: str) -> dict:
-    """Run `k2data validate --format json ARGS` in a child process with 1.5 GiB of address space."""
+    """Run `k2data validate --format json ARGS` in a child process; its peak memory must stay under the bound."""
     proc = subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 1, proc.stderr[-2000:]
+    peak = int(proc.stderr.rsplit("peak-rss-kb", 1)[1].split()[0])
+    assert peak < PEAK_RSS_KB, f"peak memory {peak} kB"
     return json.loads(proc.stdout)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 import k2data
 import k2data.plot
+from k2data._package import open_package
 from k2data.cli import main
 from k2data.plot import evidence_cells, forest_rows, mechanism_claims
 
@@ -21,11 +22,22 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # ------------------------------------------------------------ the data behind the figures
 
 
-def test_forest_has_one_row_per_result_with_an_estimate(frames: dict) -> None:
+PKG = open_package()
+COMPARISON = PKG.table("outcomes").field("comparison")
+VERDICT = PKG.table("claims").field("verdict")
+
+
+def test_the_forest_shows_every_ratio_that_compares_groups_and_counts_the_rest(frames: dict) -> None:
     outcomes = frames["outcomes"]
+    with_ratio = outcomes[outcomes["estimate"].notna()]
+    between = with_ratio["comparison"].astype(str).map(lambda c: bool(COMPARISON.category(c).get("betweenGroups")))
     rows = forest_rows()
-    expected = set(outcomes.loc[outcomes["estimate"].notna(), "outcome_id"])
-    assert len(rows) == len(expected) and set(rows["outcome_id"]) == expected
+    assert set(rows["outcome_id"]) == set(with_ratio.loc[between, "outcome_id"])
+    left_out = rows.attrs["left_out"]
+    assert sum(left_out.values()) == int((~between).sum()) > 0
+    assert set(left_out) <= {COMPARISON.label(v) for v in COMPARISON.enum if not COMPARISON.category(v).get("betweenGroups")}
+    everything = forest_rows(between_groups_only=False)
+    assert len(everything) == len(with_ratio)
     by_id = outcomes.set_index("outcome_id")
     for r in rows.itertuples():
         src = by_id.loc[r.outcome_id]
@@ -33,6 +45,35 @@ def test_forest_has_one_row_per_result_with_an_estimate(frames: dict) -> None:
         study = frames["trials"] if pd.notna(src["trial_id"]) else frames["cohorts"]
         key = "trial_id" if pd.notna(src["trial_id"]) else "cohort_id"
         assert r.cebm_level == study.set_index(key).loc[src[key], "cebm_level"]
+
+
+def test_favouring_vitamin_k_is_always_left_of_1(frames: dict) -> None:
+    """A significant result that favours vitamin K is drawn below 1, one that favours the comparator above it."""
+    rows = forest_rows()
+    significant = rows[rows["direction_sign"] != 0]
+    assert len(significant) > 10
+    for r in significant.itertuples():
+        assert (r.plotted < 1) == (r.direction_sign > 0), (r.outcome_id, r.estimate, r.plotted)
+    inverted = rows[rows["inverted"]]
+    assert len(inverted) > 0 and (abs(inverted["plotted"] * inverted["estimate"] - 1) < 1e-9).all()
+
+
+def test_vitamin_k1_and_unstated_forms_are_marked(frames: dict) -> None:
+    rows = forest_rows()
+    forms = frames["agents"].set_index("agent_id")["vitamin_k_form"].astype(str)
+    form = PKG.table("agents").field("vitamin_k_form")
+    by_id = frames["outcomes"].set_index("outcome_id")
+    for r in rows.itertuples():
+        expected = form.category(forms[by_id.loc[r.outcome_id, "agent_id"]]).get("focus")
+        assert r.focus == bool(expected) and r.agent_form == form.label(forms[by_id.loc[r.outcome_id, "agent_id"]])
+    assert (~rows["focus"]).sum() > 0 and rows["focus"].sum() > 0
+
+
+def test_the_forest_shows_labels_not_codes(frames: dict) -> None:
+    rows = forest_rows()
+    codes = set(frames["cancer_types"]["cancer_type_id"]) | set(frames["study_designs"]["design_id"])
+    assert not (set(rows["cancer"]) | set(rows["design"])) & codes
+    assert set(rows["cancer"]) - {""} <= set(frames["cancer_types"]["label"])
 
 
 def test_forest_groups_by_endpoint_in_vocabulary_order(frames: dict) -> None:
@@ -45,39 +86,50 @@ def test_forest_groups_by_endpoint_in_vocabulary_order(frames: dict) -> None:
         assert levels == sorted(levels)
 
 
-def test_forest_marks_exactly_the_results_that_weak_claims_point_at(frames: dict) -> None:
+def test_forest_marks_exactly_the_results_that_questioned_claims_point_at(frames: dict) -> None:
     rows = forest_rows().set_index("outcome_id")
     expected: dict[str, set[str]] = {}
     for c in frames["claims"].itertuples():
-        if c.verdict in ("diverges", "partly_verified"):
+        if VERDICT.category(str(c.verdict)).get("questioned"):
             for oid in c.outcome_ids:
                 if oid in rows.index:
                     expected.setdefault(oid, set()).add(c.claim_id)
     marked = {oid: set(ids) for oid, ids in rows["seed_claims"].items() if ids}
     assert marked == expected
-    for oid, ids in expected.items():
-        verdicts = set(frames["claims"].set_index("claim_id").loc[sorted(ids), "verdict"])
-        assert rows.loc[oid, "seed_verdict"] == ("diverges" if "diverges" in verdicts else "partly_verified")
-        assert rows.loc[oid, "seed_text"]
+    for oid in expected:
+        assert rows.loc[oid, "seed_verdict"] and rows.loc[oid, "seed_text"]
 
 
-def test_forest_seed_text_quotes_the_seeds_figure() -> None:
+def test_forest_seed_text_quotes_the_seeds_figure_worst_verdict_first() -> None:
+    outcomes = k2data.load("outcomes")
+    target = forest_rows()["outcome_id"].iloc[0]
     claims = pd.DataFrame(
         {
             "claim_id": ["C90", "C91"],
             "verdict": ["partly_verified", "diverges"],
             "seed_figure": ["a figure", "the diverging figure"],
             "statement": ["s90", "s91"],
-            "outcome_ids": [["o1"], ["o1"]],
+            "outcome_ids": [[target], [target]],
         }
     )
-    outcomes = k2data.load("outcomes")
-    target = outcomes.loc[outcomes["estimate"].notna(), "outcome_id"].iloc[0]
-    claims["outcome_ids"] = [[target], [target]]
+    assert target in set(outcomes["outcome_id"])
     row = forest_rows(tables={"claims": claims}).set_index("outcome_id").loc[target]
     assert row["seed_claims"] == ["C90", "C91"]
     assert row["seed_verdict"] == "diverges"
     assert row["seed_text"] == "\u201cthe diverging figure; a figure\u201d"
+
+
+def test_figures_and_linked_data_spell_no_value_of_a_vocabulary() -> None:
+    """Allowed values live in datapackage.json only: the figures and the JSON-LD exporter read them from the spec."""
+    import ast
+
+    import k2data.export.jsonld
+
+    values = {v for t in PKG.tables for f in t.fields for v in (f.enum or ()) if len(v) > 3}
+    sources = [*Path(k2data.plot.__file__).parent.glob("*.py"), Path(k2data.export.jsonld.__file__)]
+    for path in sources:
+        constants = {n.value for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        assert not constants & values, (path.name, sorted(constants & values))
 
 
 def test_evidence_cells_take_the_strongest_level_per_mechanism_and_cancer(frames: dict) -> None:
@@ -99,13 +151,15 @@ def test_evidence_cells_take_the_strongest_level_per_mechanism_and_cancer(frames
                                          for c in m.cancer_type_ids})  # fmt: skip
 
 
-def test_evidence_cells_flag_findings_made_only_with_analogues(frames: dict) -> None:
-    kinds = frames["agents"].set_index("agent_id")["kind"]
+def test_evidence_cells_flag_where_vitamin_k2_itself_was_not_tested(frames: dict) -> None:
+    form = PKG.table("agents").field("vitamin_k_form")
+    forms = frames["agents"].set_index("agent_id")["vitamin_k_form"].astype(str)
     cells = evidence_cells()
     findings = frames["preclinical"].set_index("finding_id")
     for c in cells[cells["basis"] == "findings"].itertuples():
-        agent_kinds = {kinds[findings.loc[f, "agent_id"]] for f in c.finding_ids}
-        assert c.analogue_only == (agent_kinds == {"vitamin_k_analogue"})
+        focus = [bool(form.category(forms[findings.loc[f, "agent_id"]]).get("focus")) for f in c.finding_ids]
+        assert c.focus_untested == (not any(focus))
+    assert cells["focus_untested"].any()
 
 
 def test_mechanism_claims_follow_the_claims_mechanism_ids(frames: dict) -> None:
@@ -116,7 +170,6 @@ def test_mechanism_claims_follow_the_claims_mechanism_ids(frames: dict) -> None:
         for m in c.mechanism_ids:
             expected.setdefault(m, set()).add(c.claim_id)
     assert {m: set(ids) for m, ids in links.items() if ids} == expected
-    # the seed's unsourced p53 claim is marked on its mechanism
     assert "C09" in links["p53_activation"]
 
 

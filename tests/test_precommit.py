@@ -13,6 +13,7 @@ import yaml
 
 from _offline import ROOT, copy_project, git_repo, offline_env, wheelhouse
 from conftest import read_rows, write_rows
+from k2data._package import open_package
 from k2data.update import update_hashes
 
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"
@@ -110,5 +111,5 @@ def test_readme_shows_a_config_that_uses_this_hook() -> None:
     configs = [b for b in blocks if isinstance(b, dict) and "repos" in b]
     assert configs, "README.md: add the .pre-commit-config.yaml example"
     (repo,) = configs[0]["repos"]
-    assert repo["repo"] == "https://github.com/k2data/k2data" and repo["rev"]
+    assert repo["repo"] == open_package().homepage and repo["rev"]
     assert [h["id"] for h in repo["hooks"]] == [HOOK_ID]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,34 +9,19 @@ from typing import Any
 
 import pytest
 
-import k2data
 from k2data._package import open_package as package_spec
 from k2data.cli import main
 from k2data.errors import ReleaseError
-from k2data.export import sort_frame
 from k2data.release import export
 
 PKG = package_spec()
 TABLES = list(PKG.table_names)
-IS_ENUM = {(t.name, f.name) for t in PKG.tables for f in t.fields if f.type == "string" and f.enum is not None}
-
+IS_ENUM = {(t.name, f.name) for t in PKG.tables for f in t.fields if f.enum is not None}
 
 
 @pytest.fixture(scope="module")
-def frames() -> dict[str, Any]:
-    return {t.name: sort_frame(t, k2data.load(t.name)) for t in PKG.tables}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _key(table: str, row: dict[str, Any] | Any) -> tuple[str, ...]:
-    return tuple(str(row[k]) for k in PKG.table(table).primary_key)
-
-
-def _missing(value: Any) -> bool:
-    return k2data.export.is_missing(value)
+def frames(sorted_frames: dict[str, Any]) -> dict[str, Any]:
+    return sorted_frames
 
 
 # --- layout and checksums ---------------------------------------------------------------------

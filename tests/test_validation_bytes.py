@@ -27,7 +27,8 @@ def test_a_file_edited_after_its_checksum_was_recorded_says_how_to_fix_it(mini) 
     pkg = mini("claims")
     pkg.set("claims", 2, "explanation", "Changed by hand.", rehash=False)
     (problem,) = pkg.validate().problems
-    assert problem.message == "data/claims.csv changed since its checksum was recorded: run `k2data update` to record the new checksum"
+    assert problem.message == "data/claims.csv changed since its checksum was recorded: run `k2data update`"
+    assert problem.to_text() == problem.message
     assert "hash count" not in problem.message
 
 

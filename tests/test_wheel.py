@@ -76,3 +76,29 @@ def test_installed_cli_validates(wheel_env, tmp_path) -> None:
     python, _ = wheel_env
     out = subprocess.run([str(python), "-I", "-m", "k2data", "validate"], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_acts_on_the_checkout_it_stands_in(wheel_env, tmp_path) -> None:
+    """A non-editable install, an edit in a checkout: validate and build see the edit, and say which package they use."""
+    import shutil
+
+    python, _ = wheel_env
+    checkout = tmp_path / "checkout"
+    shutil.copytree(ROOT / "data", checkout / "data")
+    shutil.copy2(ROOT / "datapackage.json", checkout / "datapackage.json")
+    rows = (checkout / "data" / "genes.csv").read_text(encoding="utf-8").splitlines()
+    rows[1] = rows[1].replace(rows[1].split(",")[0], "not a gene symbol", 1)
+    (checkout / "data" / "genes.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    work = checkout / "data"  # a folder below the descriptor: found the way git finds its repository
+    out = subprocess.run([str(python), "-I", "-m", "k2data", "validate"], capture_output=True, text=True, cwd=work)
+    assert out.returncode == 1, out.stdout
+    assert out.stderr.splitlines()[0] == f"k2data: using {checkout / 'datapackage.json'}"
+    assert "data/genes.csv:2: gene_id='not a gene symbol'" in out.stdout
+    build = subprocess.run([str(python), "-I", "-m", "k2data", "build"], capture_output=True, text=True, cwd=work)
+    assert build.returncode == 1 and "not valid" in build.stderr
+    assert not (checkout / "dist").exists() and not (work / "dist").exists()
+    (checkout / "data" / "genes.csv").write_text((ROOT / "data" / "genes.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    build = subprocess.run([str(python), "-I", "-m", "k2data", "build"], capture_output=True, text=True, cwd=work)
+    assert build.returncode == 0, build.stderr
+    assert (checkout / "dist" / "SHA256SUMS").is_file() and not (work / "dist").exists()

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from ._files import sha256_file
 from ._registry import ENV_RELEASE_URL, Entry
@@ -115,7 +116,9 @@ class LimitedDownload:
 
         start = time.monotonic()
         expired = threading.Event()
-        response = requests.get(url, stream=True, timeout=(_CONNECT_TIMEOUT, _CONNECT_TIMEOUT))
+        read_timeout = min(_CONNECT_TIMEOUT, self.deadline)
+        response = requests.get(url, stream=True, timeout=(_CONNECT_TIMEOUT, read_timeout))
+
         def expire() -> None:
             expired.set()
             response.close()
@@ -137,7 +140,7 @@ class LimitedDownload:
                 bar = tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1], file=sys.stderr, leave=True)
             received = 0
             with open(output_file, "wb") as fh:
-                for chunk in response.iter_content(chunk_size=64 * 1024):
+                for chunk in _chunks(response):
                     received += len(chunk)
                     if received > self.cap:
                         msg = f"{url} sent more than the {self.cap} bytes expected; stopped and deleted, nothing was cached"
@@ -162,6 +165,33 @@ class LimitedDownload:
             response.close()
             if bar is not None:
                 bar.close()
+
+
+def _chunks(response: Any) -> Any:
+    """The body of a streamed response, a chunk as soon as it arrives (not when 64 KiB have gathered).
+
+    Reading whatever is there (``read1``) lets the deadline be checked even when a server trickles one byte at a
+    time; content encodings are decoded as they come.
+    """
+    import requests
+    from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:  # pragma: no cover - older urllib3
+        yield from response.iter_content(chunk_size=1024)
+        return
+    while True:
+        try:  # the same errors requests itself raises from iter_content
+            chunk = read1(64 * 1024, decode_content=True)
+        except ProtocolError as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from exc
+        except DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc) from exc
+        except ReadTimeoutError as exc:
+            raise requests.exceptions.ConnectionError(exc) from exc
+        if not chunk:
+            return
+        yield chunk
 
 
 class _Expired(Exception):

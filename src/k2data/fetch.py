@@ -220,7 +220,6 @@ def _fetch_bundled(version: str, tables: Iterable[str] | None) -> dict[str, Path
     """The Parquet files of the bundled version, written into the cache from the wheel's data (no network)."""
     import tempfile
 
-    from .export import parquet_relpath
     from .release import export
 
     pkg = open_package()
@@ -234,7 +233,7 @@ def _fetch_bundled(version: str, tables: Iterable[str] | None) -> dict[str, Path
         with tempfile.TemporaryDirectory(dir=cache) as scratch:
             export("parquet", scratch)
             for name in wanted:
-                os.replace(Path(scratch) / parquet_relpath(name), cache / f"{name}.parquet")
+                os.replace(Path(scratch) / "parquet" / f"{name}.parquet", cache / f"{name}.parquet")
     except OSError as exc:
         _remove_empty(made)
         msg = f"could not store the bundled k2data {version} in the cache {cache} ({exc.strerror or exc}); set {ENV_CACHE_DIR} to a folder you can write to"

@@ -145,7 +145,7 @@ EVIDENCE = View(
         Column("vitamin_k_form", Ref("a", "vitamin_k_form"), "Which vitamin K the agent is, if any."),
         Column("cancer_type_id", Ref("k", "cancer_type_id"), "The cancer of the result, else of the trial (cancer_types.cancer_type_id)."),
         Column("cancer", Ref("k", "label"), "The cancer, as a label."),
-        *_own("o", "endpoint", "comparison", "subgroup", "contrast", "timepoint_mo", "measure", "numerator"),
+        *_own("o", "endpoint", "comparison", "subgroup", "contrast", "timepoint_mo", "measure", "numerator", "ratio_event"),
         *_own("o", "estimate", "ci_low", "ci_high", "p_value", "direction", "reference_ids"),
     ),
 )

@@ -18,7 +18,7 @@ from .._files import write_text_atomic
 from .._package import PackageSpec
 from ..errors import K2DataError
 from .cff import citation_cff, zenodo_json
-from .dictionary import data_dictionary, readme_tables, splice
+from .dictionary import SUMMARY_END, SUMMARY_START, data_dictionary, readme_tables, splice, summary
 
 __all__ = ["TARGETS", "Outcome", "Target", "plan", "write"]
 
@@ -47,7 +47,11 @@ def _dictionary(pkg: PackageSpec, path: Path, current: str | None, paths: dict[s
 def _readme(pkg: PackageSpec, path: Path, current: str | None, paths: dict[str, Path]) -> str:
     dictionary = paths.get("dictionary", pkg.root / TARGETS["dictionary"].relpath)
     link = os.path.relpath(dictionary, path.parent).replace(os.sep, "/")
-    return splice(current or "", readme_tables(pkg=pkg, dictionary_path=link))
+    text = splice(current or "", readme_tables(pkg=pkg, dictionary_path=link))
+    if SUMMARY_START in text:
+        methods = os.path.relpath(pkg.root / "docs" / "methods.md", path.parent).replace(os.sep, "/")
+        text = splice(text, summary(pkg=pkg, methods_path=methods), start=SUMMARY_START, end=SUMMARY_END)
+    return text
 
 
 def _cff(pkg: PackageSpec, path: Path, current: str | None, paths: dict[str, Path]) -> str:

@@ -33,7 +33,7 @@ from .report import Problem, ValidationReport, finalize
 
 __all__ = ["FLAGS", "Limits", "Problem", "ValidationReport", "validate"]
 
-UPDATE_HINT = "run `k2data update` to record the new checksum"
+UPDATE_HINT = "run `k2data update`"
 
 
 def validate(

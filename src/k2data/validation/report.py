@@ -60,6 +60,8 @@ class Problem:
 
     def to_text(self) -> str:
         """One line for people: ``file:row: field='value': message``."""
+        if self.row is None and self.field is None and self.message.startswith(f"{self.file} "):
+            return self.message  # the message names its file already
         where = self.file if self.row is None else f"{self.file}:{self.row}"
         what = ""
         if self.field is not None:
