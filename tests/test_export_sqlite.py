@@ -150,6 +150,9 @@ def test_descriptions_units_and_vocabularies_are_in_the_file(db) -> None:
     assert described[("trials", "dose_min_mg_d")][0] == "mg/d"
     views = {n for (n,) in _rows(db, "SELECT name FROM _k2data_tables WHERE kind = 'view'")}
     assert views == {"evidence", "claims_checked"}
+    view_columns = {c: (type_, unit) for c, type_, unit in _rows(db, "SELECT column_name, type, unit FROM _k2data_columns WHERE table_name = 'evidence'")}
+    assert view_columns["estimate"] == ("number", PKG.table("outcomes").field("estimate").unit)
+    assert view_columns["reference_ids"] == ("list of string", None) and view_columns["study_type"] == ("string", None)
     every = {(t, c) for t, c in _rows(db, "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'search%' AND m.name NOT LIKE 'sqlite%'")}
     assert every <= set(described), "every column of every table and view is described"
     verdict = PKG.table("claims").field("verdict")

@@ -123,7 +123,7 @@ def _described(description: str, unit: str | None) -> str:
 def _names(pkg: PackageSpec) -> dict[str, dict[str, Any]]:
     """Datasette's table metadata of every table, link table and view of the database built from *pkg*."""
     from .export._sqlschema import link_tables
-    from .views import VIEWS, Ref
+    from .views import VIEWS
 
     tables: dict[str, dict[str, Any]] = {}
     for t in pkg.tables:
@@ -136,7 +136,7 @@ def _names(pkg: PackageSpec) -> dict[str, dict[str, Any]]:
             continue
         columns = {}
         for c in view.columns:
-            spec = pkg.table(view.tables[c.expr.alias]).field(c.expr.field) if isinstance(c.expr, Ref) else None
+            spec = view.source(c, pkg)
             text = c.description or (spec.description if spec else "")
             if text:
                 columns[c.name] = _described(text, spec.unit if spec else None)

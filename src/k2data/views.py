@@ -91,6 +91,11 @@ class View:
         """``{alias: table}`` of the base table and every joined one."""
         return {self.alias: self.base, **{j.alias: j.table for j in self.joins}}
 
+    def source(self, column: Column, pkg: PackageSpec) -> FieldSpec | None:
+        """The field a column takes its values from (the first, for a :class:`Coalesce`); ``None`` for a :class:`Which`."""
+        refs = _refs(column.expr) if not isinstance(column.expr, Which) else ()
+        return pkg.table(self.tables[refs[0].alias]).field(refs[0].field) if refs else None
+
     def available(self, pkg: PackageSpec) -> bool:
         """Whether *pkg* has every table and field this view reads."""
         tables = self.tables

@@ -209,15 +209,6 @@ def _views(pkg: PackageSpec) -> list[View]:
     return [v for v in VIEWS.values() if v.available(pkg)]
 
 
-def _unit_of(pkg: PackageSpec, view: View, name: str) -> str | None:
-    from ..views import Ref
-
-    expr = next(c.expr for c in view.columns if c.name == name)
-    if isinstance(expr, Ref):
-        return pkg.table(view.tables[expr.alias]).field(expr.field).unit
-    return None
-
-
 def _fill_metadata(con: sqlite3.Connection, pkg: PackageSpec) -> None:
     tables, columns, values = [], [], []
     for t in pkg.tables:
@@ -242,7 +233,9 @@ def _fill_metadata(con: sqlite3.Connection, pkg: PackageSpec) -> None:
     for view in _views(pkg):
         tables.append((view.name, "view", view.title, view.description, None))
         for pos, c in enumerate(view.columns, start=1):
-            columns.append((view.name, c.name, pos, "view column", _unit_of(pkg, view, c.name), c.description or None, None))
+            spec = view.source(c, pkg)
+            type_ = "string" if spec is None else f"list of {spec.value_type}" if spec.is_list else spec.type
+            columns.append((view.name, c.name, pos, type_, spec.unit if spec else None, c.description or None, None))
     tables.append(("search", "search", "Full-text search", "FTS5 index over claims, studies and references.", None))
     columns += [("search", name, i, "string", None, d, None) for i, (name, d) in enumerate(_SEARCH_COLUMNS, start=1)]
     for name, (description, described) in _META_TABLES.items():
