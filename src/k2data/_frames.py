@@ -123,7 +123,7 @@ def frame(names: list[str], header: pd.Index, places: list[np.ndarray], arrays: 
 
     try:
         from pandas.api.internals import create_dataframe_from_blocks
-    except ImportError:  # pandas before 2.3
+    except ImportError:  # pandas before 3.0
         return pd.DataFrame(dict(zip(names, arrays, strict=True)), copy=False)
     if len(set(names)) != len(names):
         return pd.DataFrame(dict(zip(names, arrays, strict=True)), copy=False)
