@@ -235,4 +235,5 @@ def load(
     pkg = open_package(datapackage)
     if name is not None:
         return read_table(pkg.table(name), pkg)
-    return {t.name: read_table(t, pkg) for t in pkg.tables}
+    with _no_collection():  # one pause for every table: the lists of one are not traversed again while the next is built
+        return {t.name: read_table(t, pkg) for t in pkg.tables}
