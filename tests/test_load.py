@@ -107,6 +107,19 @@ def test_loading_all_tables_pauses_and_restores_the_garbage_collector(monkeypatc
     monkeypatch.setattr(gc, "disable", spy)
     k2data.load("genes")
     assert seen == [True] and gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_loading_leaves_what_the_program_froze_frozen() -> None:
+    import gc
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        k2data.load()
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()
 
 
 # --- the frames load() builds are pinned: to the release's Parquet files, and to a plain reading of the CSV ----------

@@ -10,6 +10,7 @@ that small, and Arrow's kernels cost more to call than the work they do.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,15 +23,16 @@ __all__ = ["SMALL", "categorical", "frame", "list_column", "numbers", "object_ar
 SMALL = 1024
 
 
-def object_array(values: list[Any]) -> np.ndarray:
-    """A one-dimensional object array holding *values* as they are (lists stay lists)."""
+def object_array(values: Iterable[Any], count: int | None = None) -> np.ndarray:
+    """A one-dimensional object array holding *values* as they are (lists stay lists); *count* if not a sequence."""
     import numpy as np
 
+    n = len(values) if count is None else count  # type: ignore[arg-type]
     try:
-        return np.fromiter(values, dtype=object, count=len(values))
+        return np.fromiter(values, dtype=object, count=n)
     except ValueError:  # numpy before 1.23 makes no object arrays from an iterator
-        array = np.empty(len(values), dtype=object)
-        array[:] = values
+        array = np.empty(n, dtype=object)
+        array[:] = list(values)
         return array
 
 
@@ -47,33 +49,32 @@ def python_values(col: Any) -> list[Any]:
     return out
 
 
-def _list_rows(chunk: Any, delimiter: str) -> list[list[str]]:
+def _list_rows(encoded: Any, delimiter: str) -> np.ndarray:
     """The rows of a dictionary-encoded array as new lists: each distinct cell split once, each item made once."""
     import numpy as np
     import pyarrow.compute as pc
 
-    split = pc.split_pattern(chunk.dictionary, pattern=delimiter)
+    split = pc.split_pattern(encoded.dictionary, pattern=delimiter)
     ends = np.cumsum(pc.list_value_length(split).to_numpy()).tolist()
     flat = pc.dictionary_encode(pc.list_flatten(split))
     items = np.array(flat.dictionary.to_pylist(), dtype=object)[flat.indices.to_numpy()].tolist()
     cells = [items[a:b] for a, b in zip([0, *ends[:-1]] if ends else [], ends, strict=True)]
     empty = len(cells)
     cells.append([])
-    index = pc.fill_null(chunk.indices, empty).to_numpy()
-    rows = index.tolist()
+    index = pc.fill_null(encoded.indices, empty).to_numpy()
+    rows = object_array(cells)[index]  # the distinct cells' lists, by row
     if (np.bincount(index, minlength=empty + 1)[:empty] != 1).any():  # a cell on several rows: each gets a copy
-        return list(map(list.copy, map(cells.__getitem__, rows)))
-    out = list(map(cells.__getitem__, rows))  # every cell on one row: its list is that row's
-    for j in np.flatnonzero(index == empty).tolist():
-        out[j] = []
-    return out
+        return object_array(map(list.copy, rows), count=len(rows))
+    for j in np.flatnonzero(index == empty).tolist():  # every cell on one row: its list is that row's
+        rows[j] = []
+    return rows
 
 
 def list_column(col: Any, delimiter: str) -> np.ndarray:
     """An object array of Python lists of str, a new list per row (empty for an empty cell)."""
     if len(col) <= SMALL:
         return object_array([v.split(delimiter) if v is not None else [] for v in python_values(col)])
-    return object_array(_list_rows(col.combine_chunks(), delimiter))
+    return _list_rows(col.combine_chunks(), delimiter)
 
 
 def _outside(values: list[Any], codes: dict[str, int]) -> ValueError:

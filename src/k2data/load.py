@@ -47,13 +47,25 @@ def pandas_dtype(spec: FieldSpec) -> Any:
 
 @contextmanager
 def _no_collection() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many small objects are made (the frames hold no cycles)."""
+    """Pause the cyclic garbage collector while many small objects are made (the frames hold no cycles).
+
+    The lists of list fields hold only strings, so they can never be part of
+    a cycle; left young, each would be traversed by the next young-generation
+    collection and again by the middle one before it reached the oldest. The
+    outermost pause therefore ends by moving what is young straight into the
+    oldest generation (``gc.freeze()`` then ``gc.unfreeze()``), unless the
+    program keeps frozen objects of its own. Cyclic garbage the program made
+    just before is then found by the next full collection instead.
+    """
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
