@@ -20,6 +20,7 @@ The figures in ``benchmarks/README.md`` come from a run of this script.
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime
 import json
 import os
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import MILLION_PLACES, MILLION_ROWS, million, scaled
 from measure import import_times, run_cpu
 
+import k2data
 from k2data._package import bundled_descriptor_path
 
 HERE = Path(__file__).resolve().parent
@@ -151,6 +153,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     scales, rows = ([1, 2], 2_000) if args.tiny else ([1, 10, 100, 1000], MILLION_ROWS)
     runs = {size: (1, 2) for size in [*scales, "million"]} if args.tiny else RUNS
+    # byte-compile k2data as pip does when it installs the wheel (a checkout run with PYTHONDONTWRITEBYTECODE=1 would
+    # otherwise compile every module in every new process, which frictionless, installed by pip, never does)
+    compileall.compile_dir(str(Path(k2data.__file__).parent), quiet=1)
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
         packages = prepare(work, scales, rows)
