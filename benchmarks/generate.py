@@ -8,8 +8,8 @@ exactly *factor* times its rows and the package stays valid:
 
 - key values (primary keys and unique fields) get a suffix per copy that keeps
   them within their pattern where it can (``trial_x`` becomes ``trial_x_s1``,
-  ``VKORC1`` becomes ``VKORC1-S1``); an integer key is shifted by a multiple
-  of a power of ten (level ``3`` becomes ``13``, ``23``, ...). Where a suffix
+  ``VKORC1`` becomes ``VKORC1-S1``); an integer key is shifted by 1,000 per
+  copy (level ``3`` becomes ``1003``, ``2003``, ...). Where a suffix
   falls outside the declared pattern or maximum (``claims.claim_id`` is
   ``C`` and two or three digits; ``evidence_levels.level`` is at most 5), the
   scaled descriptor widens that one constraint;
@@ -36,11 +36,12 @@ from typing import Any
 
 from k2data._package import bundled_descriptor_path
 
-__all__ = ["MILLION_DEFECTS", "MILLION_ROWS", "million", "scaled"]
+__all__ = ["MILLION_DEFECTS", "MILLION_PLACES", "MILLION_ROWS", "million", "scaled"]
 
 MILLION_ROWS = 1_000_000
-#: The planted defects of the million-row package: data row index -> line, and where each is reported.
+#: The planted defects of the million-row package (data row index -> line) ...
 MILLION_DEFECTS = {10: "G10,1.5,x", 500_000: "G500000,0.5,=cmd()", 999_999: "g999999,0.1,x"}
+#: ... and where each must be reported: (row in the file, field).
 MILLION_PLACES = [(11, "score"), (500_001, "note"), (1_000_000, "gene_id")]
 
 MILLION_DESCRIPTOR: dict[str, Any] = {
