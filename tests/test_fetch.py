@@ -128,6 +128,16 @@ def test_load_all_tables_of_a_pinned_version(env) -> None:
     assert len(_cached(env)) == len(k2data.TABLES)
 
 
+def test_a_pinned_version_with_arrow_lists(env) -> None:
+    import pyarrow as pa
+
+    refs = k2data.load("references", version=GOOD, lists="arrow")
+    assert refs["authors"].dtype == pd.ArrowDtype(pa.list_(pa.string()))
+    expected = _expected("references")["authors"].tolist()
+    assert [] in expected  # some references have no authors: their cells must be [], not missing
+    assert refs["authors"].tolist() == expected
+
+
 def test_a_pinned_version_in_arrow_and_polars(env) -> None:
     import polars as pl
     import pyarrow as pa

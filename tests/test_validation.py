@@ -105,6 +105,20 @@ def test_the_first_line_names_the_package(runner, mini, monkeypatch, bundled) ->
     assert runner.invoke(main, ["validate"]).output.splitlines()[0].startswith("k2data: using the package bundled with k2data")
 
 
+def test_validation_imports_only_what_its_checks_need(mini) -> None:
+    # pandas would cost a cold `k2data validate` more than all its checks of a small package
+    pkg = mini("trials", "references", rows=3)
+    pkg.set("trials", 2, "n_total", "many")
+    code = (
+        "import sys, k2data\n"
+        "r = k2data.validate(sys.argv[1])\n"
+        "heavy = ('pandas', 'pandera', 'matplotlib', 'pooch', 'requests')\n"
+        "print(r.valid, sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(pkg.descriptor)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False []"
+
+
 MILLION = 1_000_000
 
 

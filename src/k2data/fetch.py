@@ -244,15 +244,17 @@ def _fetch_bundled(version: str, tables: Iterable[str] | None) -> dict[str, Path
     return {name: cache / f"{name}.parquet" for name in wanted}
 
 
-def read_parquet(path: str | Path) -> pd.DataFrame:
+def read_parquet(path: str | Path, lists: str = "python") -> pd.DataFrame:
     """Read a k2data Parquet file into a DataFrame typed like :func:`k2data.load`'s.
 
     Enumerations become categoricals (every allowed value, in declared
     order), integers ``Int64``, booleans ``boolean``, strings ``string``,
-    dates ``datetime64[ns]`` and lists Python lists.
+    dates ``datetime64[ns]`` and lists Python lists (or Arrow lists of
+    strings if *lists* is ``"arrow"``); an empty list cell is ``[]``.
     """
     import pandas as pd
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
@@ -266,7 +268,12 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
     }
     df = table.to_pandas(types_mapper=mapping.get, date_as_object=False)
     for f in table.schema:
-        if pa.types.is_list(f.type) or pa.types.is_large_list(f.type):
+        if (pa.types.is_list(f.type) or pa.types.is_large_list(f.type)) and lists == "arrow":
+            kind = pa.list_(pa.string())
+            column = table.column(f.name).cast(kind)
+            filled = pc.if_else(column.is_null(), pa.scalar([], type=kind), column)
+            df[f.name] = pd.arrays.ArrowExtensionArray(filled)
+        elif pa.types.is_list(f.type) or pa.types.is_large_list(f.type):
             df[f.name] = pd.Series([v if v is not None else [] for v in table.column(f.name).to_pylist()], dtype=object)
         elif pa.types.is_date(f.type) or pa.types.is_timestamp(f.type):
             df[f.name] = df[f.name].astype("datetime64[ns]")
@@ -298,9 +305,9 @@ def read_arrow(name: str | None, version: str, backend: str = "pyarrow") -> Any:
     return {table: one(path) for table, path in paths.items()}
 
 
-def load_version(name: str | None, version: str) -> pd.DataFrame | Mapping[str, pd.DataFrame]:
+def load_version(name: str | None, version: str, lists: str = "python") -> pd.DataFrame | Mapping[str, pd.DataFrame]:
     """Load one table (or all, if *name* is ``None``) of release *version*, downloading it if needed."""
     paths = fetch(version, None if name is None else [name])
     if name is not None:
-        return read_parquet(paths[name])
-    return {table: read_parquet(path) for table, path in paths.items()}
+        return read_parquet(paths[name], lists)
+    return {table: read_parquet(path, lists) for table, path in paths.items()}

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from . import _frames
 from ._package import TYPES, FieldSpec, PackageSpec, TableSpec, open_package
 from .errors import DataFileError
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-__all__ = ["BACKENDS", "from_arrow", "load", "pandas_dtype", "read_table", "table_names"]
+__all__ = ["BACKENDS", "LISTS", "from_arrow", "load", "pandas_dtype", "read_table", "table_names"]
 
 
 def table_names() -> tuple[str, ...]:
@@ -46,7 +47,12 @@ def pandas_dtype(spec: FieldSpec) -> Any:
 
 @contextmanager
 def _no_collection() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many small objects are made (the frames hold no cycles)."""
+    """Pause the cyclic garbage collector while many small objects are made (the frames hold no cycles).
+
+    Only the collector's on/off switch is touched, and restored: objects the
+    program already has keep their generations (k2data does not freeze or
+    move them).
+    """
     was = gc.isenabled()
     gc.disable()
     try:
@@ -56,108 +62,146 @@ def _no_collection() -> Iterator[None]:
             gc.enable()
 
 
-def read_table(table: TableSpec, pkg: PackageSpec) -> pd.DataFrame:
+class _Plan:
+    """How one table is read: the CSV reader's options and, per column, how it becomes a pandas array."""
+
+    def __init__(self, table: TableSpec) -> None:
+        import numpy as np
+        import pandas as pd
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+
+        scalar = {"integer": pa.int64(), "year": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
+        encoded = pa.dictionary(pa.int32(), pa.large_string())  # lists and vocabularies repeat their cells
+        nullable = {"integer": pd.Int64Dtype(), "year": pd.Int64Dtype(), "boolean": pd.BooleanDtype()}
+        self.table = table
+        self.names = table.field_names
+        self.header = pd.Index(self.names)
+        self.places = [np.array([i]) for i in range(len(self.names))]
+        self.read = pacsv.ReadOptions(use_threads=False, block_size=_BLOCK_BYTES)
+        types: dict[str, Any] = {}
+        self.columns: list[tuple[str, str, Any]] = []
+        for f in table.fields:
+            types[f.name] = scalar.get(f.type, pa.large_string())
+            if f.is_list:
+                types[f.name] = encoded
+                self.columns.append((f.name, "list", f.delimiter))
+            elif f.enum is not None and f.type == "string":
+                types[f.name] = encoded
+                values = pa.array(list(f.enum), type=pa.large_string())
+                self.columns.append((f.name, "enum", (values, {v: i for i, v in enumerate(f.enum)}, pandas_dtype(f))))
+            elif f.type in ("date", "datetime", "number"):
+                self.columns.append((f.name, f.type, None))
+            else:
+                self.columns.append((f.name, "arrow", nullable.get(f.type, pd.StringDtype())))
+        self.convert = pacsv.ConvertOptions(
+            column_types=types, null_values=[""], strings_can_be_null=True, true_values=["true"], false_values=["false"]
+        )
+
+
+#: Bytes the CSV reader parses at a time (larger blocks are slower: they fall out of the CPU caches).
+_BLOCK_BYTES = 1 << 20
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(table: TableSpec) -> _Plan:
+    """The reading plan of *table*, made once per table spec."""
+    plan = _PLANS.get(id(table))
+    if plan is None or plan.table is not table:
+        if len(_PLANS) >= 1024:
+            _PLANS.clear()
+        plan = _PLANS[id(table)] = _Plan(table)
+    return plan
+
+
+def _refuse(path: Path, what: str) -> DataFileError:
+    return DataFileError(f"{path}: {what}; run `k2data validate` for details")
+
+
+def _column(kind: str, extra: Any, col: Any, lists: str) -> Any:
+    """The pandas array of one parsed column (raises ValueError for a value it cannot type)."""
+    import pandas as pd
+
+    if kind == "list" and lists == "arrow":
+        return _frames.arrow_list_column(col, extra)
+    if kind == "arrow":
+        return extra.__from_arrow__(col)
+    if kind == "number":
+        return _frames.numbers(col)
+    if kind == "list":
+        return _frames.list_column(col, extra)
+    if kind == "enum":
+        return _frames.categorical(col, *extra)
+    fmt = "%Y-%m-%d" if kind == "date" else "ISO8601"
+    try:
+        return pd.to_datetime(pd.Series(col.to_pylist(), dtype="string"), format=fmt).array
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"holds a value that is not a {kind} ({exc})") from None
+
+
+def read_table(table: TableSpec, pkg: PackageSpec, lists: str = "python") -> pd.DataFrame:
     """Read one table's CSV file into a typed DataFrame.
 
     The file is parsed once by pyarrow's CSV reader with the column types the
-    descriptor declares, then handed to pandas with nullable dtypes. The file
+    descriptor declares, then each column becomes its pandas array (strings
+    stay in Arrow memory; each distinct list cell is split once). List fields
+    hold Python lists, or Arrow lists if *lists* is ``"arrow"``. The file
     must be inside the package (see :mod:`k2data._package.paths`).
 
     Raises :class:`~k2data.errors.DataFileError` if the file cannot be parsed
     as its schema says (run ``k2data validate`` to see every problem).
     """
-    import numpy as np
-    import pandas as pd
     import pyarrow as pa
-    import pyarrow.compute as pc
     from pyarrow import csv as pacsv
 
     path = pkg.file(table)
-    arrow_types = {"integer": pa.int64(), "year": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
-    column_types = {f.name: arrow_types.get(f.type, pa.string()) for f in table.fields}
+    plan = _plan(table)
     try:
-        arrow = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 22),
-            convert_options=pacsv.ConvertOptions(
-                column_types=column_types,
-                null_values=[""],
-                strings_can_be_null=True,
-                true_values=["true"],
-                false_values=["false"],
-            ),
-        )
+        arrow = pacsv.read_csv(path, read_options=plan.read, convert_options=plan.convert)
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        msg = f"{path}: cannot be loaded as typed table {table.name!r} ({first}); run `k2data validate` for details"
-        raise DataFileError(msg) from None
-    if arrow.column_names != table.field_names:
-        msg = (
-            f"{path}: columns {arrow.column_names[:20]} differ from the schema's {table.field_names}; "
-            "run `k2data validate` for details"
-        )
-        raise DataFileError(msg)
-    for f in table.fields:
-        if f.type == "number" and arrow.num_rows:
-            col = arrow.column(f.name)
-            if pc.any(pc.invert(pc.is_finite(col))).as_py():
-                msg = f"{path}: field {f.name!r} holds a number that is not finite (NaN or infinity); run `k2data validate`"
-                raise DataFileError(msg)
-    special = {f.name for f in table.fields if f.type in ("list", "date", "datetime") or f.enum is not None}
-    plain = arrow.select([f.name for f in table.fields if f.name not in special])
-    mapping = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
-    columns: dict[str, Any] = {}
+        raise _refuse(path, f"cannot be loaded as typed table {table.name!r} ({first})") from None
+    if arrow.column_names != plan.names:
+        raise _refuse(path, f"columns {arrow.column_names[:20]} differ from the schema's {plan.names}")
+    arrays = []
     with _no_collection():
-        frame = plain.to_pandas(types_mapper=mapping.get) if plain.num_columns else None
-        for f in table.fields:
-            col = arrow.column(f.name)
-            if f.name not in special:
-                columns[f.name] = frame[f.name].array  # type: ignore[index]
-            elif f.type == "list":
-                split = pc.split_pattern(col, pattern=f.delimiter).to_pylist()
-                items = np.empty(len(split), dtype=object)
-                items[:] = [v if v is not None else [] for v in split]
-                columns[f.name] = items
-            elif f.enum is not None:
-                codes = pc.index_in(col, value_set=pa.array(f.enum, type=pa.string()))
-                unknown = pc.and_(pc.is_null(codes), pc.is_valid(col))
-                if pc.any(unknown).as_py():
-                    bad = sorted(set(pc.filter(col, unknown).to_pylist()))[:10]
-                    msg = (
-                        f"{path}: field {f.name!r} has values outside its vocabulary ({', '.join(map(repr, bad))}); "
-                        "run `k2data validate` for details"
-                    )
-                    raise DataFileError(msg)
-                columns[f.name] = pd.Categorical.from_codes(
-                    pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), dtype=pandas_dtype(f)
-                )
-            else:
-                fmt = "%Y-%m-%d" if f.type == "date" else "ISO8601"
-                try:
-                    columns[f.name] = pd.to_datetime(pd.Series(col.to_pylist(), dtype="string"), format=fmt).array
-                except (ValueError, OverflowError) as exc:
-                    msg = f"{path}: field {f.name!r} holds a value that is not a {f.type} ({exc}); run `k2data validate`"
-                    raise DataFileError(msg) from None
-        df = pd.DataFrame(columns, copy=False)
+        for i, (name, kind, extra) in enumerate(plan.columns):
+            try:
+                arrays.append(_column(kind, extra, arrow.column(i), lists))
+            except ValueError as exc:
+                raise _refuse(path, f"field {name!r} {exc}") from None
+        df = _frames.frame(plan.names, plan.header, plan.places, arrays, arrow.num_rows)
     df.attrs["k2data_table"] = table.name
     return df
 
 
 #: The table libraries :func:`load` can return.
 BACKENDS = ("pandas", "polars", "pyarrow")
+#: What a list field's cells can be in a pandas DataFrame.
+LISTS = ("python", "arrow")
 
 
 @overload
 def load(
-    name: str, *, datapackage: str | Path | None = ..., version: str | None = ..., backend: Literal["pandas"] = ...
+    name: str,
+    *,
+    datapackage: str | Path | None = ...,
+    version: str | None = ...,
+    backend: Literal["pandas"] = ...,
+    lists: str = ...,
 ) -> pd.DataFrame: ...
 @overload
 def load(
-    name: None = ..., *, datapackage: str | Path | None = ..., version: str | None = ..., backend: Literal["pandas"] = ...
+    name: None = ...,
+    *,
+    datapackage: str | Path | None = ...,
+    version: str | None = ...,
+    backend: Literal["pandas"] = ...,
+    lists: str = ...,
 ) -> Mapping[str, pd.DataFrame]: ...
 @overload
 def load(
-    name: str | None = ..., *, datapackage: str | Path | None = ..., version: str | None = ..., backend: str
+    name: str | None = ..., *, datapackage: str | Path | None = ..., version: str | None = ..., backend: str, lists: str = ...
 ) -> Any: ...
 
 
@@ -167,6 +211,7 @@ def load(
     datapackage: str | Path | None = None,
     version: str | None = None,
     backend: str = "pandas",
+    lists: str = "python",
 ) -> Any:
     """Load one table, or all of them, as typed pandas DataFrames (or polars or Arrow tables).
 
@@ -193,6 +238,12 @@ def load(
         as dictionaries, lists as lists, each column's description and unit in
         its field metadata); or polars DataFrames made from those
         (``pl.from_arrow``). polars is optional: ``pip install "k2data[polars]"``.
+    lists : {"python", "arrow"}, default "python"
+        What a list field's cells are in a pandas DataFrame: a new Python list
+        of str per row (``[]`` for an empty cell), or Arrow lists
+        (``pd.ArrowDtype(pa.list_(pa.string()))``), which are faster to make
+        for large tables and hold the same items. The other backends always
+        give Arrow lists.
 
     Returns
     -------
@@ -218,12 +269,17 @@ def load(
     >>> claims = k2data.load("claims")
     >>> sorted(claims["verdict"].cat.categories)
     ['diverges', 'not_found', 'partly_verified', 'verified']
+    >>> k2data.load("trials", lists="arrow")["reference_ids"].dtype
+    list<item: string>[pyarrow]
     >>> arrow = k2data.load("trials", backend="pyarrow")
     >>> arrow.schema.field("dose_min_mg_d").metadata[b"unit"]
     b'mg/d'
     """
     if backend not in BACKENDS:
         msg = f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}"
+        raise ValueError(msg)
+    if lists not in LISTS:
+        msg = f"lists must be one of {', '.join(LISTS)}, not {lists!r}"
         raise ValueError(msg)
     convert = _converter(backend)
     if version is not None:
@@ -234,12 +290,13 @@ def load(
             from .fetch import load_version, read_arrow
 
             if backend == "pandas":
-                return load_version(name, version)
+                return load_version(name, version, lists)
             return read_arrow(name, version, backend)
     pkg = open_package(datapackage)
     if name is not None:
-        return convert(pkg.table(name), read_table(pkg.table(name), pkg), pkg.version)
-    return {t.name: convert(t, read_table(t, pkg), pkg.version) for t in pkg.tables}
+        return convert(pkg.table(name), read_table(pkg.table(name), pkg, lists), pkg.version)
+    with _no_collection():  # one pause for every table: the lists of one are not traversed again while the next is built
+        return {t.name: convert(t, read_table(t, pkg, lists), pkg.version) for t in pkg.tables}
 
 
 def _converter(backend: str) -> Any:

@@ -208,7 +208,9 @@ def bad_text(values: pa.Array) -> pa.Array:
     """
     import pyarrow.compute as pc
 
-    return pc.fill_null(pc.match_substring_regex(values, bad_text_pattern), False)
+    from ._arrow import scalar
+
+    return pc.fill_null(pc.match_substring_regex(values, bad_text_pattern), scalar(False))
 
 
 class PandasColumns:

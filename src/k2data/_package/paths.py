@@ -129,6 +129,9 @@ def readable_problem(root: Path, path: str) -> str | None:
     if reason is not None:
         return reason
     try:
+        fast = _plain_file(root, path)
+        if fast is not None:
+            return None if fast else "is not a regular file (a folder, device, pipe or socket); not read"
         real_root = os.path.realpath(root)
         real = os.path.realpath(os.path.join(real_root, path))
         if os.path.commonpath([real_root, real]) != real_root:
@@ -142,6 +145,28 @@ def readable_problem(root: Path, path: str) -> str | None:
     if not stat.S_ISREG(st.st_mode):
         return "is not a regular file (a folder, device, pipe or socket); not read"
     return None
+
+
+def _plain_file(root: Path, path: str) -> bool | None:
+    """Whether *path* (judged safe from its text) is a regular file, when no part of it under *root* is a link.
+
+    With no symbolic link among its parts, the file resolves inside *root*
+    whatever *root* itself resolves to, so one ``lstat`` per part answers
+    what :func:`os.path.realpath` would; ``None`` when a part is a link (or
+    is ``.`` or empty), for the caller to resolve the long way. Raises
+    :class:`OSError` as ``lstat`` does.
+    """
+    parts = path.split("/")
+    if "" in parts or "." in parts:
+        return None
+    where = os.fspath(root)
+    mode = 0
+    for part in parts:
+        where = os.path.join(where, part)
+        mode = os.lstat(where).st_mode
+        if stat.S_ISLNK(mode):
+            return None
+    return stat.S_ISREG(mode)
 
 
 def inside(destination: Path, relpath: str) -> Path:

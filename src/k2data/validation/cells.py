@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Any
 
+from .._arrow import booleans, scalar, strings, to_bool, to_float64, to_int64
 from .._package import FieldSpec
 from ..rules import bad_text
 from .limits import FLAGS, Limits
@@ -46,9 +47,8 @@ class Values:
 
 
 def np_mask(mask: Any) -> np.ndarray:
-    import numpy as np
-
-    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+    """A boolean Arrow array as a numpy mask (a null is ``False``), without pyarrow's pandas shim."""
+    return to_bool(mask)
 
 
 def _matches(arr: pa.Array, pattern: str) -> np.ndarray:
@@ -58,7 +58,7 @@ def _matches(arr: pa.Array, pattern: str) -> np.ndarray:
     import pyarrow.compute as pc
 
     try:
-        return np_mask(pc.fill_null(pc.match_substring_regex(arr, pattern), False))
+        return to_bool(pc.match_substring_regex(arr, pattern))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         import re
 
@@ -82,12 +82,11 @@ class FieldChecks:
 
     def check_field(self, f: FieldSpec, arr: pa.Array, rows: np.ndarray, empty: np.ndarray, keep: np.ndarray) -> Values:
         import numpy as np
-        import pyarrow as pa
         import pyarrow.compute as pc
 
 
         todo = keep & ~empty
-        big = np_mask(pc.greater(pc.binary_length(arr), self.limits.max_cell_bytes)) & todo
+        big = np_mask(pc.greater(pc.binary_length(arr), scalar(self.limits.max_cell_bytes))) & todo
         if big.any():
             self.fail(big, rows, None, f, f"cell is larger than the limit of {self.limits.max_cell_bytes} bytes; raise it with {FLAGS['max_cell_bytes']} if it is real", "limit")
             todo &= ~big
@@ -105,7 +104,7 @@ class FieldChecks:
             if number is not None:
                 number = np.where(todo, number, np.nan)
         if f.enum is not None and not f.is_list:
-            allowed = pa.array(list(f.enum), type=pa.string())
+            allowed = strings(list(f.enum))
             inside = np_mask(pc.is_in(arr, value_set=allowed))
             outside = todo & ~inside
             self.fail(outside, rows, arr, f, lambda v, f=f: _enum_message(v, f), "enum")
@@ -137,28 +136,28 @@ class FieldChecks:
 
         if type_ in ("integer", "year"):
             ok = _matches(arr, _YEAR if type_ == "year" else _INTEGER) & todo
-            digits = np_mask(pc.greater(pc.utf8_length(pc.utf8_ltrim(arr, characters="+-")), 18)) & ok
+            digits = np_mask(pc.greater(pc.utf8_length(pc.utf8_ltrim(arr, characters="+-")), scalar(18))) & ok
             if digits.any():
                 for j in np.nonzero(digits)[0]:
                     if not -(2**63) <= int(arr[int(j)].as_py()) < 2**63:
                         ok[j] = False
-            clean = pc.if_else(pa.array(ok), arr, pa.scalar("0"))
-            return ok, np.asarray(pc.cast(clean, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
+            clean = pc.if_else(booleans(ok), arr, scalar("0"))
+            return ok, to_float64(pc.cast(clean, pa.float64()))
         if type_ == "number":
             ok = _matches(arr, _NUMBER) & todo
-            clean = pc.if_else(pa.array(ok), arr, pa.scalar("0"))
-            number = np.asarray(pc.cast(clean, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
+            clean = pc.if_else(booleans(ok), arr, scalar("0"))
+            number = to_float64(pc.cast(clean, pa.float64()))
             infinite = ok & ~np.isfinite(number)
             ok &= ~infinite
             return ok, number
         if type_ == "boolean":
             true = f.raw.get("trueValues") or ["true"]
             false = f.raw.get("falseValues") or ["false"]
-            ok = np_mask(pc.is_in(arr, value_set=pa.array([str(v) for v in [*true, *false]], type=pa.string()))) & todo
+            ok = np_mask(pc.is_in(arr, value_set=strings([str(v) for v in [*true, *false]]))) & todo
             return ok, None
         if type_ == "date":
             ok = _matches(arr, _DATE) & todo
-            clean = pc.if_else(pa.array(ok), arr, pa.scalar("2000-01-01"))
+            clean = pc.if_else(booleans(ok), arr, scalar("2000-01-01"))
             parsed = pc.strptime(clean, format="%Y-%m-%d", unit="s", error_is_null=True)
             return ok & np_mask(pc.is_valid(parsed)), None
         if type_ == "datetime":
@@ -178,9 +177,9 @@ class FieldChecks:
 
         split = pc.split_pattern(arr, pattern=f.delimiter)
         items = pc.list_flatten(split)
-        parents = np.asarray(pc.list_parent_indices(split).to_numpy(zero_copy_only=False), dtype=np.int64)
+        parents = to_int64(pc.list_parent_indices(split))
         bad_items = np.zeros(len(items), dtype=bool)
-        empty_item = np_mask(pc.equal(items, ""))
+        empty_item = np_mask(pc.equal(items, scalar("")))
         bad_items |= empty_item
         if f.value_type in ("string", "any"):
             bad_items |= np_mask(bad_text(items))

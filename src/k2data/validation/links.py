@@ -9,6 +9,7 @@ broken table does not cascade into thousands of problems elsewhere.
 
 from __future__ import annotations
 
+from .._arrow import strings, to_bool, to_int64
 from .._package import PackageSpec
 from .limits import Collector
 from .report import Problem
@@ -33,15 +34,15 @@ def check_links(pkg: PackageSpec, checks: dict[str, TableCheck], found: Collecto
             if target is None or not target.readable or not parts:
                 continue
             offered = target.keys.offered.get(link.target_field, [])
-            known = pc.unique(pa.concat_arrays(offered)) if offered else pa.array([], pa.string())
+            known = pc.unique(pa.concat_arrays(offered)) if offered else strings([])
             values = pa.concat_arrays([p[0] for p in parts])
             rows = np.concatenate([p[1] for p in parts])
             if link.is_list:
                 f = table.field(link.field)
                 split = pc.split_pattern(values, pattern=f.delimiter)
                 items = pc.list_flatten(split)
-                parents = np.asarray(pc.list_parent_indices(split).to_numpy(zero_copy_only=False), dtype=np.int64)
-                missing = ~np.asarray(pc.is_in(items, value_set=known).to_numpy(zero_copy_only=False), dtype=bool)
+                parents = to_int64(pc.list_parent_indices(split))
+                missing = ~to_bool(pc.is_in(items, value_set=known))
                 if not missing.any():
                     continue
                 bad_rows = np.unique(parents[missing])
@@ -57,7 +58,7 @@ def check_links(pkg: PackageSpec, checks: dict[str, TableCheck], found: Collecto
                     ))  # fmt: skip
                 found.dropped += max(len(bad_rows) - found.room, 0)
             else:
-                missing = ~np.asarray(pc.is_in(values, value_set=known).to_numpy(zero_copy_only=False), dtype=bool)
+                missing = ~to_bool(pc.is_in(values, value_set=known))
                 idx = np.nonzero(missing)[0]
                 for i in idx[: max(found.room, 0)]:
                     v = values[int(i)].as_py()

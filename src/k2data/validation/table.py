@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._arrow import booleans, int64s, scalar, strings, to_bool, to_int64
 from .._package import FieldSpec, PackageSpec, TableSpec
 from ..rules import bad_text, row_rules
 from .cells import FieldChecks, Values, np_mask
@@ -79,11 +80,10 @@ class _BatchColumns:
         return self.values[name].present
 
     def equals(self, name: str, value: str) -> np.ndarray:
-        import numpy as np
         import pyarrow.compute as pc
 
         v = self.values[name]
-        return np.asarray(pc.equal(v.text, value).to_numpy(zero_copy_only=False), dtype=bool) & v.present
+        return to_bool(pc.equal(v.text, scalar(value))) & v.present
 
 
 class _TableChecker(FieldChecks):
@@ -124,7 +124,7 @@ class _TableChecker(FieldChecks):
         if not len(idx):
             return
         take = idx[: max(self.found.room, 0) or 1]
-        values = arr.take(take).to_pylist() if arr is not None else None
+        values = arr.take(int64s(take)).to_pylist() if arr is not None else None
         self.report(rows[take], f.name, values, message, check)
         if len(idx) > len(take):
             self.found.dropped += len(idx) - len(take)
@@ -163,11 +163,10 @@ class _TableChecker(FieldChecks):
     def check_header(self, labels: list[str]) -> bool:
         """Report header problems; ``True`` when the header is the schema's fields in order."""
         import numpy as np
-        import pyarrow as pa
 
         names = self.table.field_names
         ok = True
-        bad = np_mask(bad_text(pa.array(labels, type=pa.string()))) if labels else np.zeros(0, dtype=bool)
+        bad = np_mask(bad_text(strings(labels))) if labels else np.zeros(0, dtype=bool)
         for label, is_bad in zip(labels, bad, strict=True):
             if is_bad:
                 self.found.add(Problem.make(
@@ -263,22 +262,22 @@ class _TableChecker(FieldChecks):
 
     def remember(self, f: FieldSpec, arr: pa.Array, rows: np.ndarray, todo: np.ndarray) -> None:
         import numpy as np
-        import pyarrow as pa
 
         sel = np.nonzero(todo)[0]
         if f.unique or f.name in self.table.primary_key:
-            self.unique.setdefault(f.name, []).append((arr.take(sel), rows[sel]))
+            self.unique.setdefault(f.name, []).append((arr.take(int64s(sel)), rows[sel]))
         if f.name in self.offered:
-            self.keys.offered.setdefault(f.name, []).append(arr.filter(pa.array(todo)))
+            self.keys.offered.setdefault(f.name, []).append(arr.filter(booleans(todo)))
         if self.table.link(f.name) is not None:
-            self.keys.needed.setdefault(f.name, []).append((arr.take(sel), rows[sel]))
+            self.keys.needed.setdefault(f.name, []).append((arr.take(int64s(sel)), rows[sel]))
 
     def check_batch(self, batch: pa.RecordBatch, rows: np.ndarray) -> None:
         import numpy as np
         import pyarrow.compute as pc
 
         n = batch.num_rows
-        empties = {f.name: np_mask(pc.equal(batch.column(i), "")) for i, f in enumerate(self.table.fields)}
+        empty = scalar("")
+        empties = {f.name: np_mask(pc.equal(batch.column(i), empty)) for i, f in enumerate(self.table.fields)}
         blank = np.logical_and.reduce(list(empties.values())) if empties else np.zeros(n, dtype=bool)
         if blank.any():
             self.report(rows[blank], None, None, "blank row: every cell is empty; remove the line", "blank-row")
@@ -320,19 +319,19 @@ class _TableChecker(FieldChecks):
                 continue
             if len(names) == 1:
                 parts = self.unique[names[0]]
-                values = pa.concat_arrays([p[0] for p in parts]) if parts else pa.array([], pa.string())
+                values = pa.concat_arrays([p[0] for p in parts]) if parts else strings([])
                 rows = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
             else:
                 # a composite key: rows where every part is valid, the parts joined with a separator
                 per = [dict(zip(np.concatenate([p[1] for p in self.unique[n]]).tolist(), pa.concat_arrays([p[0] for p in self.unique[n]]).to_pylist(), strict=True)) for n in names]
                 common = sorted(set.intersection(*(set(d) for d in per)))
                 rows = np.array(common, dtype=np.int64)
-                values = pa.array(["\x1f".join(str(d[r]) for d in per) for r in common], type=pa.string())
+                values = strings(["\x1f".join(str(d[r]) for d in per) for r in common])
             if len(values) < 2:
                 continue
-            order = pc.sort_indices(pa.table({"v": values, "r": pa.array(rows)}), sort_keys=[("v", "ascending"), ("r", "ascending")])
+            order = pc.sort_indices(pa.table({"v": values, "r": int64s(rows)}), sort_keys=[("v", "ascending"), ("r", "ascending")])
             sv = values.take(order)
-            sr = rows[np.asarray(order.to_numpy(zero_copy_only=False))]
+            sr = rows[to_int64(order)]
             same = np_mask(pc.equal(sv.slice(1), sv.slice(0, len(sv) - 1)))
             dup = np.nonzero(same)[0] + 1
             if not len(dup):

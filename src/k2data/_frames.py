@@ -1,0 +1,149 @@
+"""Parsed Arrow columns into the pandas arrays of :func:`k2data.load`, and those arrays into a DataFrame.
+
+Each converter takes one column as pyarrow's CSV reader returns it (a
+chunked array; list and vocabulary columns arrive dictionary-encoded) and
+returns what ``load()`` has always returned for it. A value that cannot be
+typed raises :class:`ValueError` with a message for people. Columns of at
+most :data:`SMALL` rows take a path in plain Python: the bundled tables are
+that small, and Arrow's kernels cost more to call than the work they do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+__all__ = ["SMALL", "arrow_list_column", "categorical", "frame", "list_column", "numbers", "object_array", "python_values"]
+
+#: Columns of at most this many rows are converted in Python.
+SMALL = 1024
+
+
+def object_array(values: Iterable[Any], count: int | None = None) -> np.ndarray:
+    """A one-dimensional object array holding *values* as they are (lists stay lists); *count* if not a sequence."""
+    import numpy as np
+
+    n = len(values) if count is None else count  # type: ignore[arg-type]
+    try:
+        return np.fromiter(values, dtype=object, count=n)
+    except ValueError:  # numpy before 1.23 makes no object arrays from an iterator
+        array = np.empty(n, dtype=object)
+        array[:] = list(values)
+        return array
+
+
+def python_values(col: Any) -> list[Any]:
+    """A column's values as Python objects (``None`` where empty); dictionary cells are looked up, not unpacked one by one."""
+    import pyarrow as pa
+
+    if not pa.types.is_dictionary(col.type):
+        return col.to_pylist()
+    out: list[Any] = []
+    for chunk in col.chunks:
+        values = chunk.dictionary.to_pylist()
+        out.extend(values[i] if i is not None else None for i in chunk.indices.to_pylist())
+    return out
+
+
+def _list_rows(encoded: Any, delimiter: str) -> np.ndarray:
+    """The rows of a dictionary-encoded array as new lists: each distinct cell split once, each item made once."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    split = pc.split_pattern(encoded.dictionary, pattern=delimiter)
+    ends = np.cumsum(pc.list_value_length(split).to_numpy()).tolist()
+    flat = pc.dictionary_encode(pc.list_flatten(split))
+    items = np.array(flat.dictionary.to_pylist(), dtype=object)[flat.indices.to_numpy()].tolist()
+    cells = [items[a:b] for a, b in zip([0, *ends[:-1]] if ends else [], ends, strict=True)]
+    empty = len(cells)
+    cells.append([])
+    index = pc.fill_null(encoded.indices, empty).to_numpy()
+    rows = object_array(cells)[index]  # the distinct cells' lists, by row
+    if (np.bincount(index, minlength=empty + 1)[:empty] != 1).any():  # a cell on several rows: each gets a copy
+        return object_array(map(list.copy, rows), count=len(rows))
+    for j in np.flatnonzero(index == empty).tolist():  # every cell on one row: its list is that row's
+        rows[j] = []
+    return rows
+
+
+def list_column(col: Any, delimiter: str) -> np.ndarray:
+    """An object array of Python lists of str, a new list per row (empty for an empty cell)."""
+    if len(col) <= SMALL:
+        return object_array([v.split(delimiter) if v is not None else [] for v in python_values(col)])
+    return _list_rows(col.combine_chunks(), delimiter)
+
+
+def arrow_list_column(col: Any, delimiter: str) -> Any:
+    """A pandas array of Arrow lists of strings (``list<item: string>[pyarrow]``), ``[]`` for an empty cell.
+
+    Each distinct cell is split once, by Arrow, and the rows taken from those
+    lists: no Python object is made per row.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = col.combine_chunks()
+    kind = pa.list_(pa.string())
+    cells = pc.split_pattern(encoded.dictionary, pattern=delimiter).cast(kind)
+    cells = pa.concat_arrays([cells, pa.array([[]], type=kind)])  # the empty cell's list, last
+    return pd.arrays.ArrowExtensionArray(cells.take(pc.fill_null(encoded.indices, len(cells) - 1)))
+
+
+def _outside(values: list[Any], codes: dict[str, int]) -> ValueError:
+    bad = sorted({v for v in values if v is not None and v not in codes})[:10]
+    return ValueError(f"has values outside its vocabulary ({', '.join(map(repr, bad))})")
+
+
+def categorical(col: Any, values: Any, codes: dict[str, int], dtype: Any) -> Any:
+    """A categorical of the declared vocabulary *values* (in its order); a value outside it raises ValueError."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    if len(col) <= SMALL:
+        cells = python_values(col)
+        found = np.fromiter([codes.get(v, -2) if v is not None else -1 for v in cells], dtype=np.int64, count=len(cells))
+        if (found == -2).any():
+            raise _outside(cells, codes)
+        return pd.Categorical.from_codes(found, dtype=dtype, validate=False)
+    encoded = col.combine_chunks()  # one dictionary for the column: each distinct value is looked up once
+    mapping = pc.index_in(encoded.dictionary, value_set=values)
+    if mapping.null_count:
+        raise _outside(encoded.dictionary.to_pylist(), codes)
+    known = np.append(mapping.to_numpy(), -1)
+    found = known[pc.fill_null(encoded.indices, len(known) - 1).to_numpy()]
+    return pd.Categorical.from_codes(found, dtype=dtype, validate=False)
+
+
+def numbers(col: Any) -> np.ndarray:
+    """A float64 array, an empty cell as NaN; a NaN or an infinity written in the file raises ValueError."""
+    import numpy as np
+
+    values = col.to_numpy()
+    if len(values) - int(np.count_nonzero(np.isfinite(values))) != col.null_count:
+        raise ValueError("holds a number that is not finite (NaN or infinity)")
+    return values
+
+
+def frame(names: list[str], header: pd.Index, places: list[np.ndarray], arrays: list[Any], rows: int) -> pd.DataFrame:
+    """The DataFrame of *arrays*: one block per column, as ``pd.DataFrame(dict)`` makes it, without its checks.
+
+    *header* is the column index (copied, so that no two frames share it) and
+    *places* the position of each column (``np.array([i])``).
+    """
+    import numpy as np
+    import pandas as pd
+
+    try:
+        from pandas.api.internals import create_dataframe_from_blocks
+    except ImportError:  # pandas before 3.0
+        return pd.DataFrame(dict(zip(names, arrays, strict=True)), copy=False)
+    if len(set(names)) != len(names):
+        return pd.DataFrame(dict(zip(names, arrays, strict=True)), copy=False)
+    blocks = [(a.reshape(1, -1) if isinstance(a, np.ndarray) else a, p) for a, p in zip(arrays, places, strict=True)]
+    return create_dataframe_from_blocks(blocks, index=pd.RangeIndex(rows), columns=header.copy())
