@@ -89,9 +89,14 @@ def arrow_list_column(col: Any, delimiter: str) -> Any:
 
     encoded = col.combine_chunks()
     kind = pa.list_(pa.string())
-    cells = pc.split_pattern(encoded.dictionary, pattern=delimiter).cast(kind)
-    cells = pa.concat_arrays([cells, pa.array([[]], type=kind)])  # the empty cell's list, last
-    return pd.arrays.ArrowExtensionArray(cells.take(pc.fill_null(encoded.indices, len(cells) - 1)))
+    cells = pc.split_pattern(encoded.dictionary, pattern=delimiter)
+    if cells.type != kind:
+        cells = cells.cast(kind)
+    rows = encoded.indices
+    if encoded.null_count:  # an empty cell takes the empty list, appended last
+        cells = pa.concat_arrays([cells, pa.array([[]], type=kind)])
+        rows = pc.fill_null(rows, len(cells) - 1)
+    return pd.arrays.ArrowExtensionArray(cells.take(rows))
 
 
 def _outside(values: list[Any], codes: dict[str, int]) -> ValueError:
@@ -99,11 +104,13 @@ def _outside(values: list[Any], codes: dict[str, int]) -> ValueError:
     return ValueError(f"has values outside its vocabulary ({', '.join(map(repr, bad))})")
 
 
-def categorical(col: Any, values: Any, codes: dict[str, int], dtype: Any) -> Any:
-    """A categorical of the declared vocabulary *values* (in its order); a value outside it raises ValueError."""
+def categorical(col: Any, codes: dict[str, int], dtype: Any) -> Any:
+    """A categorical of *dtype* (the declared vocabulary, in order; *codes* maps each value to its position).
+
+    A value outside the vocabulary raises ValueError.
+    """
     import numpy as np
     import pandas as pd
-    import pyarrow.compute as pc
 
     if len(col) <= SMALL:
         cells = python_values(col)
@@ -111,12 +118,14 @@ def categorical(col: Any, values: Any, codes: dict[str, int], dtype: Any) -> Any
         if (found == -2).any():
             raise _outside(cells, codes)
         return pd.Categorical.from_codes(found, dtype=dtype, validate=False)
+    from ._arrow import to_int64
+
     encoded = col.combine_chunks()  # one dictionary for the column: each distinct value is looked up once
-    mapping = pc.index_in(encoded.dictionary, value_set=values)
-    if mapping.null_count:
-        raise _outside(encoded.dictionary.to_pylist(), codes)
-    known = np.append(mapping.to_numpy(), -1)
-    found = known[pc.fill_null(encoded.indices, len(known) - 1).to_numpy()]
+    distinct = encoded.dictionary.to_pylist()
+    known = np.array([codes.get(v, -2) for v in distinct] + [-1], dtype=np.int64)  # the last for an empty cell
+    if (known == -2).any():
+        raise _outside(distinct, codes)
+    found = known[to_int64(encoded.indices, fill=len(distinct))]
     return pd.Categorical.from_codes(found, dtype=dtype, validate=False)
 
 

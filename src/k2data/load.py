@@ -88,8 +88,7 @@ class _Plan:
                 self.columns.append((f.name, "list", f.delimiter))
             elif f.enum is not None and f.type == "string":
                 types[f.name] = encoded
-                values = pa.array(list(f.enum), type=pa.large_string())
-                self.columns.append((f.name, "enum", (values, {v: i for i, v in enumerate(f.enum)}, pandas_dtype(f))))
+                self.columns.append((f.name, "enum", ({v: i for i, v in enumerate(f.enum)}, pandas_dtype(f))))
             elif f.type in ("date", "datetime", "number"):
                 self.columns.append((f.name, f.type, None))
             else:
