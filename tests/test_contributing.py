@@ -102,6 +102,12 @@ def test_the_walkthrough_appends_to_each_evidence_table_then_validates_updates_a
     ]
 
 
+def _text_blocks() -> list[str]:
+    """The lines of every ```text block of the walkthrough."""
+    blocks = re.findall(r"```text\n(.*?)```", _walkthrough(), flags=re.DOTALL)
+    return [line for block in blocks for line in block.splitlines()]
+
+
 def _header(path: Path) -> list[str]:
     with open(path, encoding="utf-8", newline="") as fh:
         return next(csv.reader(fh))
@@ -131,6 +137,25 @@ def scratch(tmp_path: Path) -> Path:
     return repo
 
 
+@pytest.fixture
+def developing(scratch: Path) -> Path:
+    """*scratch* in the middle of a development cycle: if its version is released, moved on (minor) and committed.
+
+    Right after a release, a contributor's first `k2data update` stops and names
+    the next version (CONTRIBUTING.md, "After a release"); every later one
+    rebuilds the version in progress, which is what the walkthrough shows.
+    """
+    from k2data._registry import is_released
+    from k2data.update import update
+
+    if is_released(package_spec(scratch / "datapackage.json").version, scratch):
+        result = update(scratch / "datapackage.json", bump="minor")
+        assert result.report.valid and result.version is not None
+        _git(scratch, "add", "-A")
+        _git(scratch, "commit", "-q", "--no-gpg-sign", "-m", f"start {result.version[1]}")
+    return scratch
+
+
 def _git(repo: Path, *args: str) -> str:
     out = subprocess.run(
         ["git", *args], cwd=repo, env=offline_env(Path("/nonexistent")), capture_output=True, text=True
@@ -144,8 +169,9 @@ def _tree(folder: Path) -> dict[str, str]:
 
 
 def test_following_contributing_ends_with_a_valid_package_and_everything_derived_updated(
-    scratch: Path, runner, monkeypatch
+    developing: Path, runner, monkeypatch
 ) -> None:
+    scratch = developing
     monkeypatch.chdir(scratch)
     descriptor = scratch / "datapackage.json"
     version = package_spec(descriptor).version
@@ -245,8 +271,9 @@ def test_update_on_invalid_data_refreshes_only_the_hashes_and_says_why(scratch: 
 
 
 def test_update_leaves_a_hand_written_dictionary_and_a_readme_without_markers_alone(
-    scratch: Path, runner, monkeypatch
+    developing: Path, runner, monkeypatch
 ) -> None:
+    scratch = developing
     monkeypatch.chdir(scratch)
     dictionary, readme = scratch / "docs" / "data-dictionary.md", scratch / "README.md"
     dictionary.write_text("# Our own notes on the tables\n", encoding="utf-8")
@@ -288,3 +315,26 @@ def test_the_setup_steps_work_with_the_pip_a_fresh_environment_ships(tmp_path: P
     shipped = subprocess.run([python, "-m", "pip", "--version"], capture_output=True, text=True, env=env, check=True).stdout
     subprocess.run([python, "-m", "pip", "install", "-q", "--upgrade", "pip"], env=env, check=True)
     assert knows_group(), f"after the documented upgrade, pip knows --group (shipped: {shipped.strip()})"
+
+
+def test_after_a_release_update_stops_and_the_bump_contributing_shows_moves_on(scratch: Path, runner, monkeypatch) -> None:
+    from k2data._registry import is_released
+
+    monkeypatch.chdir(scratch)
+    version = package_spec(scratch / "datapackage.json").version
+    if not is_released(version, scratch):
+        pytest.skip(f"{version} is not released in this checkout: the walkthrough test covers it")
+    registry = scratch / "src" / "k2data" / "registry" / f"{version}.txt"
+    before = registry.read_bytes()
+    with open(scratch / "data" / "genes.csv", "a", encoding="utf-8", newline="") as fh:
+        fh.write("EXAMPLE1,,Example gene,Added by hand.\n")
+    refused = runner.invoke(main, ["update"])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    bump = next(line for line in _text_blocks() if line.startswith("k2data update --bump minor"))
+    assert "has been released" in refused.output and "--bump minor" in refused.output
+    moved = runner.invoke(main, shlex.split(bump.split("#")[0])[1:])
+    assert moved.exit_code == 0, moved.output
+    new = package_spec(scratch / "datapackage.json").version
+    assert new != version and (scratch / "src" / "k2data" / "registry" / f"{new}.txt").is_file()
+    assert registry.read_bytes() == before, "a released version's checksums are never rewritten"
+    assert f"## [{new}] - Unreleased" in (scratch / "CHANGELOG.md").read_text(encoding="utf-8")
