@@ -16,12 +16,7 @@ from k2data._package import open_package as package_spec
 
 PKG = package_spec()
 TABLES = list(PKG.table_names)
-IS_ENUM = {(t.name, f.name) for t in PKG.tables for f in t.fields if f.enum is not None}
 
-
-@pytest.fixture(scope="module")
-def frames(sorted_frames: dict[str, Any]) -> dict[str, Any]:
-    return sorted_frames
 
 
 # --- Croissant ----------------------------------------------------------------------------------
@@ -37,7 +32,7 @@ def test_mlcroissant_validate_accepts_croissant_json(release) -> None:
 
 
 @pytest.mark.slow
-def test_mlcroissant_reads_every_record_set(release, frames) -> None:
+def test_mlcroissant_reads_every_record_set(release, sorted_frames) -> None:
     import mlcroissant as mlc
 
     dataset = mlc.Dataset(str(release / "croissant.json"))
@@ -48,9 +43,9 @@ def test_mlcroissant_reads_every_record_set(release, frames) -> None:
         # a fresh Dataset per record set: mlcroissant 1.1.1 caches a read record set as a spent
         # generator, which breaks a later record set that joins it through a reference
         records = list(mlc.Dataset(str(release / "croissant.json")).records(name))
-        assert len(records) == len(frames[name]), name
+        assert len(records) == len(sorted_frames[name]), name
         got = [tuple(_text(r[f"{name}/{k}"]) for k in table.primary_key) for r in records]
-        assert got == [_key(name, row) for row in frames[name].to_dict("records")], name
+        assert got == [_key(name, row) for row in sorted_frames[name].to_dict("records")], name
 
 
 def _text(value: Any) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import Any
 
 import pytest
 
@@ -14,12 +13,7 @@ from k2data._package import open_package as package_spec
 
 PKG = package_spec()
 TABLES = list(PKG.table_names)
-IS_ENUM = {(t.name, f.name) for t in PKG.tables for f in t.fields if f.enum is not None}
 
-
-@pytest.fixture(scope="module")
-def frames(sorted_frames: dict[str, Any]) -> dict[str, Any]:
-    return sorted_frames
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -40,16 +34,16 @@ def test_frictionless_accepts_the_csv_release(release) -> None:
 
 
 @pytest.mark.parametrize("name", TABLES)
-def test_csv_is_rfc4180_sorted_by_primary_key_with_schema_header(release, frames, name) -> None:
+def test_csv_is_rfc4180_sorted_by_primary_key_with_schema_header(release, sorted_frames, name) -> None:
     text = (release / "csv" / f"{name}.csv").read_text(encoding="utf-8")
     rows = list(csv.reader(text.splitlines(keepends=True)))
     assert rows[0] == PKG.table(name).field_names
-    assert len(rows) - 1 == len(frames[name])
+    assert len(rows) - 1 == len(sorted_frames[name])
     keys = [_key(name, dict(zip(rows[0], r, strict=True))) for r in rows[1:]]
-    assert keys == [_key(name, row) for row in frames[name].to_dict("records")]
+    assert keys == [_key(name, row) for row in sorted_frames[name].to_dict("records")]
 
 
-def test_duckdb_reads_every_csv_file(release, frames) -> None:
+def test_duckdb_reads_every_csv_file(release, sorted_frames) -> None:
     import duckdb
 
     for name in TABLES:
@@ -57,5 +51,5 @@ def test_duckdb_reads_every_csv_file(release, frames) -> None:
         rel = duckdb.sql(f"SELECT * FROM read_csv('{path}', header = true)")
         assert rel.columns == PKG.table(name).field_names, name
         assert duckdb.sql(f"SELECT count(*) FROM read_csv('{path}', header = true)").fetchall() == [
-            (len(frames[name]),)
+            (len(sorted_frames[name]),)
         ]

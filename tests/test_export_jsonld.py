@@ -16,12 +16,7 @@ from k2data.export import jsonld as jsonld_mod
 
 PKG = package_spec()
 TABLES = list(PKG.table_names)
-IS_ENUM = {(t.name, f.name) for t in PKG.tables for f in t.fields if f.enum is not None}
 
-
-@pytest.fixture(scope="module")
-def frames(sorted_frames: dict[str, Any]) -> dict[str, Any]:
-    return sorted_frames
 
 
 # --- JSON-LD ------------------------------------------------------------------------------------
@@ -60,7 +55,7 @@ def test_jsonld_context_is_inline_and_nothing_is_null(doc) -> None:
     assert all(v is not None for v in _walk(doc))
 
 
-def test_rdflib_finds_a_typed_node_per_row(graph, frames) -> None:
+def test_rdflib_finds_a_typed_node_per_row(graph, sorted_frames) -> None:
     import rdflib
 
     ids, vocab = jsonld_mod.namespaces(PKG)
@@ -69,7 +64,7 @@ def test_rdflib_finds_a_typed_node_per_row(graph, frames) -> None:
     for name in TABLES:
         subjects = set(graph.subjects(rdflib.RDF.type, k2[jsonld_mod.class_name(name)]))
         expected = {
-            rdflib.URIRef(ids + f"{name}/" + "/".join(_key(name, row))) for row in frames[name].to_dict("records")
+            rdflib.URIRef(ids + f"{name}/" + "/".join(_key(name, row))) for row in sorted_frames[name].to_dict("records")
         }
         assert subjects == expected, name
         if PKG.table(name).schema_org_type:
@@ -81,7 +76,7 @@ def test_rdflib_finds_a_typed_node_per_row(graph, frames) -> None:
     assert (None, rdflib.RDF.type, schema.DietarySupplement) in graph
 
 
-def test_rdflib_finds_a_link_per_foreign_key(graph, frames) -> None:
+def test_rdflib_finds_a_link_per_foreign_key(graph, sorted_frames) -> None:
     import rdflib
 
     ids, vocab = jsonld_mod.namespaces(PKG)
@@ -92,7 +87,7 @@ def test_rdflib_finds_a_link_per_foreign_key(graph, frames) -> None:
         refs.update({f.name: f.list_reference[0] for f in table.fields if f.list_reference})
         for field, target in refs.items():
             expected = set()
-            for row in frames[table.name].to_dict("records"):
+            for row in sorted_frames[table.name].to_dict("records"):
                 values = row[field] if isinstance(row[field], list) else [row[field]]
                 subject = rdflib.URIRef(ids + f"{table.name}/" + "/".join(_key(table.name, row)))
                 expected |= {(subject, rdflib.URIRef(f"{ids}{target}/{v}")) for v in values if not _missing(v)}
@@ -105,7 +100,7 @@ def test_rdflib_finds_a_link_per_foreign_key(graph, frames) -> None:
     assert links > 100
 
 
-def test_identifiers_are_iris(graph, frames) -> None:
+def test_identifiers_are_iris(graph, sorted_frames) -> None:
     import rdflib
 
     ids, vocab = jsonld_mod.namespaces(PKG)
@@ -122,7 +117,7 @@ def test_identifiers_are_iris(graph, frames) -> None:
     }
     for (table, field), iri in expected_iri.items():
         seen = 0
-        for row in frames[table].to_dict("records"):
+        for row in sorted_frames[table].to_dict("records"):
             if _missing(row[field]):
                 continue
             subject = rdflib.URIRef(ids + f"{table}/" + "/".join(_key(table, row)))

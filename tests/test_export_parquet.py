@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from k2data._package import open_package as package_spec
@@ -12,10 +10,6 @@ PKG = package_spec()
 TABLES = list(PKG.table_names)
 IS_ENUM = {(t.name, f.name) for t in PKG.tables for f in t.fields if f.enum is not None}
 
-
-@pytest.fixture(scope="module")
-def frames(sorted_frames: dict[str, Any]) -> dict[str, Any]:
-    return sorted_frames
 
 
 # --- Parquet ------------------------------------------------------------------------------------
@@ -31,7 +25,7 @@ DUCKDB_TYPES = {
 
 
 @pytest.mark.parametrize("name", TABLES)
-def test_duckdb_reads_every_parquet_file_with_its_types(release, frames, name) -> None:
+def test_duckdb_reads_every_parquet_file_with_its_types(release, sorted_frames, name) -> None:
     import duckdb
 
     path = (release / "parquet" / f"{name}.parquet").as_posix()
@@ -41,11 +35,11 @@ def test_duckdb_reads_every_parquet_file_with_its_types(release, frames, name) -
         expected.append(DUCKDB_TYPES[f.item_type or "string"] + "[]" if f.is_list else DUCKDB_TYPES[f.type])
     assert rel.columns == PKG.table(name).field_names
     assert [str(t) for t in rel.types] == expected
-    assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchall() == [(len(frames[name]),)]
+    assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchall() == [(len(sorted_frames[name]),)]
 
 
 @pytest.mark.parametrize("name", TABLES)
-def test_polars_reads_every_parquet_file_with_its_types(release, frames, name) -> None:
+def test_polars_reads_every_parquet_file_with_its_types(release, sorted_frames, name) -> None:
     import polars as pl
 
     scalar = {
@@ -57,7 +51,7 @@ def test_polars_reads_every_parquet_file_with_its_types(release, frames, name) -
         "date": pl.Date,
     }
     df = pl.read_parquet(release / "parquet" / f"{name}.parquet")
-    assert df.height == len(frames[name])
+    assert df.height == len(sorted_frames[name])
     assert df.columns == PKG.table(name).field_names
     for f in PKG.table(name).fields:
         dtype = df.schema[f.name]
@@ -99,10 +93,10 @@ def test_parquet_schema_carries_the_descriptor(release, name) -> None:
     assert {c.compression for c in chunks} == {"ZSTD"}
 
 
-def test_parquet_values_equal_the_loaded_tables(release, frames) -> None:
+def test_parquet_values_equal_the_loaded_tables(release, sorted_frames) -> None:
     import pandas as pd
 
     from k2data.fetch import read_parquet
 
     for name in TABLES:
-        pd.testing.assert_frame_equal(read_parquet(release / "parquet" / f"{name}.parquet"), frames[name], obj=name)
+        pd.testing.assert_frame_equal(read_parquet(release / "parquet" / f"{name}.parquet"), sorted_frames[name], obj=name)

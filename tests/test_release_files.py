@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,12 +15,7 @@ from k2data.release import export
 
 PKG = package_spec()
 TABLES = list(PKG.table_names)
-IS_ENUM = {(t.name, f.name) for t in PKG.tables for f in t.fields if f.enum is not None}
 
-
-@pytest.fixture(scope="module")
-def frames(sorted_frames: dict[str, Any]) -> dict[str, Any]:
-    return sorted_frames
 
 
 # --- layout and checksums ---------------------------------------------------------------------
