@@ -19,7 +19,7 @@ exactly *factor* times its rows and the package stays valid:
 - the checksum and size of every file are recorded again.
 
 ``million(out)`` writes the one-table package of 1,000,000 rows in three
-columns with three planted defects of ``tests/test_validation.py``.
+columns with three planted defects; ``tests/test_validation.py`` validates it too.
 """
 
 from __future__ import annotations

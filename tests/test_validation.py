@@ -119,36 +119,19 @@ def test_validation_imports_only_what_its_checks_need(mini) -> None:
     assert out.stdout.strip() == "False []"
 
 
-MILLION = 1_000_000
-
-
 @pytest.fixture(scope="module")
 def million_row_package(tmp_path_factory) -> Path:
-    """A one-table package of 1,000,000 rows with three defects planted at known rows."""
-    root = tmp_path_factory.mktemp("million")
-    (root / "data").mkdir()
-    descriptor = {
-        "name": "big",
-        "resources": [
-            {
-                "name": "genes", "path": "data/genes.csv", "type": "table", "format": "csv", "encoding": "utf-8",
-                "schema": {
-                    "fields": [
-                        {"name": "gene_id", "type": "string", "constraints": {"required": True, "unique": True, "pattern": "^G[0-9]+$"}},
-                        {"name": "score", "type": "number", "constraints": {"minimum": 0, "maximum": 1}},
-                        {"name": "note", "type": "string"},
-                    ],
-                    "primaryKey": ["gene_id"],
-                },
-            }
-        ],
-    }  # fmt: skip
-    (root / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
-    bad = {10: "G10,1.5,x", 500_000: "G500000,0.5,=cmd()", 999_999: "g999999,0.1,x"}
-    with open(root / "data" / "genes.csv", "w", encoding="utf-8", newline="") as fh:
-        fh.write("gene_id,score,note\n")
-        fh.writelines(f"{bad.get(i, f'G{i},0.5,x')}\n" for i in range(1, MILLION + 1))
-    return root / "datapackage.json"
+    """The benchmarks' million-row package: one table of 1,000,000 rows, three defects planted at known rows."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "generate.py"
+    if not path.is_file():
+        pytest.skip("the benchmarks are in the checkout, not in the wheel")
+    spec = importlib.util.spec_from_file_location("k2data_benchmarks_generate", path)
+    assert spec is not None and spec.loader is not None
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    return generate.million(tmp_path_factory.mktemp("million"))
 
 
 @pytest.mark.slow
