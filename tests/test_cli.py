@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 import k2data
 from k2data.cli import main
 
@@ -91,3 +93,21 @@ def test_the_browse_and_query_commands_are_registered(runner) -> None:
     for name in ("query", "show", "search", "serve"):
         assert re.search(rf"^\s+{name}\s", text, re.MULTILINE), name
         assert runner.invoke(main, [name, "--help"]).exit_code == 0
+
+
+@pytest.mark.parametrize("args", [["info"], ["describe", "claims"], ["query", "SELECT * FROM claims"]])
+def test_a_reader_that_goes_away_ends_the_command_quietly(args) -> None:
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # like `| head` that has already exited: every write to stdout fails with EPIPE
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "k2data", *args], stdout=write, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    finally:
+        os.close(write)
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr and "Broken pipe" not in out.stderr and "internal error" not in out.stderr

@@ -28,6 +28,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except K2DataError as exc:
             raise click.ClickException(shown(str(exc), 4000)) from None
+        except BrokenPipeError:
+            raise  # the reader went away (`k2data info | head`): click's main exits quietly
         except OSError as exc:
             where = shown(exc.filename, 400) if exc.filename else ""
             raise click.ClickException(f"{where}: {exc.strerror or exc}".lstrip(": ")) from None
