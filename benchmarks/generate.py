@@ -27,13 +27,13 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
-import hashlib
 import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from k2data._files import sha256_file
 from k2data._package import bundled_descriptor_path
 
 __all__ = ["MILLION_DEFECTS", "MILLION_PLACES", "MILLION_ROWS", "million", "scaled"]
@@ -110,14 +110,6 @@ def _widen(field: dict[str, Any], factor: int) -> None:
         c["maximum"] = c["maximum"] + factor * 1000
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def scaled(factor: int, out: Path) -> Path:
     """Write the bundled package with every table *factor* times over into *out*; return its descriptor."""
     source = bundled_descriptor_path()
@@ -150,7 +142,7 @@ def scaled(factor: int, out: Path) -> Path:
                     for i, rename in cols:
                         row[i] = rename(row[i], k)
                     writer.writerow(row)
-        new["hash"] = f"sha256:{_sha256(target)}"
+        new["hash"] = f"sha256:{sha256_file(target)}"
         new["bytes"] = target.stat().st_size
     descriptor = out / "datapackage.json"
     descriptor.write_text(json.dumps(scaled_raw, indent=2) + "\n", encoding="utf-8")
