@@ -23,8 +23,6 @@ formats exist is :data:`k2data.export.FORMATS`; the checksum registry is
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +41,8 @@ from .transaction import (
     clean_leftovers,
     install,
     make_dirs,
-    remove_dirs,
+    reports_interrupts,
+    staging_folder,
     swap_in,
     write_errors,
 )
@@ -192,7 +191,7 @@ def build(
     """
     pkg = open_package(datapackage)
     state = State(absolute(out if out is not None else default_out(pkg)))
-    try:
+    with reports_interrupts(state):
         with write_errors(state, "checking the release folder"):
             target = build_target(state.target)
             state.target = target
@@ -202,36 +201,25 @@ def build(
         with write_errors(state, "building the release"):
             cleaned = clean_leftovers(target)
             created = make_dirs(target.parent)
-            try:
-                staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.build.", dir=target.parent))
+            with staging_folder(state, target.parent, f".{target.name}.build.", created) as staging:
+                ctx = _stage(pkg, staging, FORMATS)
+                release_assets(staging)
+                write_checksums(staging)
+                os.chmod(staging, 0o755)
+                entries = _entries(ctx)
+                pending = None
+                if registry_dir is not None:
+                    check_ancestors(registry_dir, "--registry")
+                    created += make_dirs(registry_dir)
+                    pending = stage_registry(registry_dir, pkg.version, entries, current=pkg.version, root=pkg.root)
                 try:
-                    ctx = _stage(pkg, staging, FORMATS)
-                    release_assets(staging)
-                    write_checksums(staging)
-                    os.chmod(staging, 0o755)
-                    entries = _entries(ctx)
-                    pending = None
-                    if registry_dir is not None:
-                        check_ancestors(registry_dir, "--registry")
-                        created += make_dirs(registry_dir)
-                        pending = stage_registry(registry_dir, pkg.version, entries, current=pkg.version, root=pkg.root)
-                    try:
-                        swap_in(staging, target, state)
-                        if pending is not None:
-                            commit_registry(*pending)
-                    finally:
-                        if pending is not None:
-                            pending[0].unlink(missing_ok=True)
+                    swap_in(staging, target, state)
+                    if pending is not None:
+                        commit_registry(*pending)
                 finally:
-                    shutil.rmtree(staging, ignore_errors=True)
-            except BaseException:
-                if state.phase == "unchanged":
-                    remove_dirs(created)
-                raise
+                    if pending is not None:
+                        pending[0].unlink(missing_ok=True)
             written = registry_dir / f"{pkg.version}.txt" if registry_dir is not None else None
-    except KeyboardInterrupt as exc:
-        exc.k2data_state = state.describe()  # type: ignore[attr-defined]
-        raise
     return BuildResult(out=target, files=dict(ctx.files), registry=written, cleaned=cleaned)
 
 
@@ -339,27 +327,16 @@ def export(formats: str | Iterable[str], out: str | Path, *, datapackage: str | 
     state = State(absolute(out))
     target = state.target
     paths = _export_paths(pkg, wanted, with_checksums=formats == "all")
-    try:
+    with reports_interrupts(state):
         with write_errors(state, "checking the output folder"):
             _check_export_paths(target, paths)
         with write_errors(state, "writing the export"):
             cleaned = clean_leftovers(target) if target.is_dir() else []
             created = make_dirs(target)
-            try:
-                staging = Path(tempfile.mkdtemp(prefix=".k2data-export.", dir=target))
-                try:
-                    ctx = _stage(pkg, staging, wanted)
-                    if formats == "all":
-                        write_checksums(staging)
-                    written = {rel: sha for rel, sha in ctx.files.items() if rel in paths}
-                    install(staging, target, paths, state)
-                finally:
-                    shutil.rmtree(staging, ignore_errors=True)
-            except BaseException:
-                if state.phase == "unchanged":
-                    remove_dirs(created)
-                raise
-    except KeyboardInterrupt as exc:
-        exc.k2data_state = state.describe()  # type: ignore[attr-defined]
-        raise
+            with staging_folder(state, target, ".k2data-export.", created) as staging:
+                ctx = _stage(pkg, staging, wanted)
+                if formats == "all":
+                    write_checksums(staging)
+                written = {rel: sha for rel, sha in ctx.files.items() if rel in paths}
+                install(staging, target, paths, state)
     return BuildResult(out=Path(out), files=written, cleaned=cleaned)

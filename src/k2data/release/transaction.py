@@ -44,6 +44,8 @@ __all__ = [
     "listed_files",
     "make_dirs",
     "remove_dirs",
+    "reports_interrupts",
+    "staging_folder",
     "swap_in",
     "write_errors",
 ]
@@ -120,6 +122,36 @@ def remove_dirs(created: list[Path]) -> None:
     for d in reversed(created):
         with suppress(OSError):
             d.rmdir()
+
+
+@contextmanager
+def reports_interrupts(state: State) -> Iterator[None]:
+    """Let an interrupt carry the state the target is in (``exc.k2data_state``), for the command line to say."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        exc.k2data_state = state.describe()  # type: ignore[attr-defined]
+        raise
+
+
+@contextmanager
+def staging_folder(state: State, parent: Path, prefix: str, created: list[Path]) -> Iterator[Path]:
+    """A new hidden folder in *parent* to stage a write in, always removed afterwards.
+
+    If the write fails before the target was touched, the folders in *created*
+    (made for this write by :func:`make_dirs`; the list may grow inside the
+    block) are removed too.
+    """
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+        try:
+            yield staging
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        if state.phase == "unchanged":
+            remove_dirs(created)
+        raise
 
 
 @contextmanager
