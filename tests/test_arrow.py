@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from k2data._arrow import booleans, float64s, int64s, scalar, strings, to_bool, to_float64, to_int64
+from k2data._arrow import booleans, float64s, int64s, scalar, strings, to_bool, to_float64, to_int64, to_ints
 
 
 def test_arrays_from_numpy_and_python_equal_pyarrow_s_own() -> None:
@@ -43,6 +43,9 @@ def test_chunked_and_narrow_arrays() -> None:
     assert to_int64(pa.array([2**63 + 1], pa.uint64())).dtype == np.int64  # wraps as numpy's astype does
     assert to_int64(pa.chunked_array([], pa.int64())).tolist() == []
     assert to_float64(pa.array([], pa.float64())).tolist() == []
+    narrow = to_ints(pa.chunked_array([pa.array([1, None], pa.int32()), pa.array([-3], pa.int32())]), fill=-1)
+    assert narrow.dtype == np.int32 and narrow.tolist() == [1, -1, -3]
+    assert to_ints(pa.array([250], pa.uint8())).dtype == np.uint8
 
 
 def test_nothing_here_imports_pandas() -> None:

@@ -94,6 +94,13 @@ def test_a_value_outside_a_vocabulary_is_named(mini) -> None:
         k2data.load("claims", datapackage=pkg.descriptor)
 
 
+def test_loading_every_table_names_the_file_with_the_bad_cell(mini) -> None:
+    pkg = mini("claims", "trials", rows=None)
+    pkg.set("trials", pkg.first_row("trials", "n_total"), "n_total", "many")
+    with pytest.raises(k2data.DataFileError, match=r"trials\.csv.*'n_total'"):
+        k2data.load(datapackage=pkg.descriptor)
+
+
 def test_loading_all_tables_pauses_and_restores_the_garbage_collector(monkeypatch) -> None:
     import gc
 
@@ -263,6 +270,19 @@ def test_arrow_lists_hold_the_same_items_as_python_lists(wide: Path, frames: dic
         lists = [f.name for f in PKG.table(name).fields if f.is_list]
         assert all(bundled[name][c].dtype == kind for c in lists), name
         pd.testing.assert_frame_equal(_as_python_lists(bundled[name]), frames[name], obj=name)
+
+
+def test_an_empty_cell_is_an_empty_arrow_list_even_where_arrow_kept_items_behind_a_null() -> None:
+    import pyarrow as pa
+
+    from k2data._frames import empty_for_null
+
+    kind = pa.list_(pa.string())
+    behind = pa.ListArray.from_arrays(pa.array([0, 2, 3, 4], pa.int32()), pa.array(["a", "b", "c", "d"]), mask=pa.array([False, True, False]))
+    assert behind.to_pylist() == [["a", "b"], None, ["d"]] and len(behind.values) == 4  # "c" sits behind the null
+    lists = pa.chunked_array([behind, pa.array([None, ["e"]], kind)], type=kind)
+    assert empty_for_null(lists).to_pylist() == [["a", "b"], [], ["d"], [], ["e"]]
+    assert empty_for_null(lists).null_count == 0
 
 
 def test_an_unknown_lists_option_is_refused() -> None:

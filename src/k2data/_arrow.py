@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-__all__ = ["booleans", "float64s", "int64s", "scalar", "strings", "to_bool", "to_float64", "to_int64"]
+__all__ = ["booleans", "float64s", "int64s", "scalar", "strings", "to_bool", "to_float64", "to_int64", "to_ints"]
 
 
 def booleans(mask: np.ndarray) -> pa.BooleanArray:
@@ -123,6 +123,17 @@ def _to_numbers(arr: Any, dtype: Any, fill: float | int) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
+def to_ints(arr: pa.Array | pa.ChunkedArray, fill: int = 0) -> np.ndarray:
+    """An integer Arrow array as numpy integers of the same width and sign; a null is *fill*.
+
+    The result may be a read-only view of the Arrow buffer.
+    """
+    import numpy as np
+
+    dtype = np.dtype(f"{'u' if str(arr.type).startswith('u') else ''}int{arr.type.bit_width}")
+    return _to_numbers(arr, dtype, fill)
+
+
 def to_int64(arr: pa.Array | pa.ChunkedArray, fill: int = 0) -> np.ndarray:
     """An integer Arrow array (of any width, signed or not) as int64 numpy; a null is *fill*.
 
@@ -130,9 +141,8 @@ def to_int64(arr: pa.Array | pa.ChunkedArray, fill: int = 0) -> np.ndarray:
     """
     import numpy as np
 
-    dtype = np.dtype(f"{'u' if str(arr.type).startswith('u') else ''}int{arr.type.bit_width}")
-    values = _to_numbers(arr, dtype, fill)
-    return values if dtype == np.int64 else values.astype(np.int64)
+    values = to_ints(arr, fill)
+    return values if values.dtype == np.int64 else values.astype(np.int64)
 
 
 def to_float64(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Parsed Arrow columns into the pandas arrays of :func:`k2data.load`, and those arrays into a DataFrame.
 
 Each converter takes one column as pyarrow's CSV reader returns it (a
-chunked array; list and vocabulary columns arrive dictionary-encoded) and
-returns what ``load()`` has always returned for it. A value that cannot be
+chunked array; list columns arrive dictionary-encoded when they become
+Python lists, as text when they become Arrow lists) and returns what
+``load()`` has always returned for it. A value that cannot be
 typed raises :class:`ValueError` with a message for people. Columns of at
 most :data:`SMALL` rows take a path in plain Python: the bundled tables are
 that small, and Arrow's kernels cost more to call than the work they do.
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["SMALL", "arrow_list_column", "categorical", "frame", "list_column", "numbers", "object_array", "python_values"]
+__all__ = ["SMALL", "arrow_list_column", "categorical", "empty_for_null", "frame", "integers", "list_column", "numbers", "object_array", "python_values"]
 
 #: Columns of at most this many rows are converted in Python.
 SMALL = 1024
@@ -80,23 +81,45 @@ def list_column(col: Any, delimiter: str) -> np.ndarray:
 def arrow_list_column(col: Any, delimiter: str) -> Any:
     """A pandas array of Arrow lists of strings (``list<item: string>[pyarrow]``), ``[]`` for an empty cell.
 
-    Each distinct cell is split once, by Arrow, and the rows taken from those
-    lists: no Python object is made per row.
+    *col* is the column's text (strings, empty cells null). Arrow splits every
+    cell, chunk by chunk as parsed: no Python object is made per row.
     """
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    encoded = col.combine_chunks()
+    if col.type != pa.string():
+        col = col.cast(pa.string())
+    return pd.arrays.ArrowExtensionArray(empty_for_null(pc.split_pattern(col, pattern=delimiter)))
+
+
+def empty_for_null(lists: Any) -> Any:
+    """A chunked array of lists of strings with each null slot an empty list.
+
+    When every item belongs to a non-null slot (as Arrow's split kernels
+    leave them), the validity bitmaps are dropped, which copies nothing;
+    otherwise the null slots are replaced.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> lists = pa.chunked_array([pa.array([["a", "b"], None, ["c"]], pa.list_(pa.string()))])
+    >>> empty_for_null(lists).to_pylist()
+    [['a', 'b'], [], ['c']]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not lists.null_count:
+        return lists
     kind = pa.list_(pa.string())
-    cells = pc.split_pattern(encoded.dictionary, pattern=delimiter)
-    if cells.type != kind:
-        cells = cells.cast(kind)
-    rows = encoded.indices
-    if encoded.null_count:  # an empty cell takes the empty list, appended last
-        cells = pa.concat_arrays([cells, pa.array([[]], type=kind)])
-        rows = pc.fill_null(rows, len(cells) - 1)
-    return pd.arrays.ArrowExtensionArray(cells.take(rows))
+    chunks = lists.chunks
+    items = pc.sum(pc.list_value_length(lists)).as_py() or 0
+    if items == sum(len(c.values) for c in chunks) and not any(c.offset for c in chunks):
+        return pa.chunked_array(
+            [pa.Array.from_buffers(kind, len(c), [None, c.buffers()[1]], children=[c.values]) for c in chunks], type=kind
+        )
+    return pc.if_else(pc.is_valid(lists), lists, pa.scalar([], type=kind))
 
 
 def _outside(values: list[Any], codes: dict[str, int]) -> ValueError:
@@ -104,10 +127,11 @@ def _outside(values: list[Any], codes: dict[str, int]) -> ValueError:
     return ValueError(f"has values outside its vocabulary ({', '.join(map(repr, bad))})")
 
 
-def categorical(col: Any, codes: dict[str, int], dtype: Any) -> Any:
+def categorical(col: Any, codes: dict[str, int], dtype: Any, vocabulary: Any) -> Any:
     """A categorical of *dtype* (the declared vocabulary, in order; *codes* maps each value to its position).
 
-    A value outside the vocabulary raises ValueError.
+    *vocabulary* is the same values as an Arrow array, for looking a large
+    column up in one call. A value outside the vocabulary raises ValueError.
     """
     import numpy as np
     import pandas as pd
@@ -118,15 +142,14 @@ def categorical(col: Any, codes: dict[str, int], dtype: Any) -> Any:
         if (found == -2).any():
             raise _outside(cells, codes)
         return pd.Categorical.from_codes(found, dtype=dtype, validate=False)
-    from ._arrow import to_int64
+    import pyarrow.compute as pc
 
-    encoded = col.combine_chunks()  # one dictionary for the column: each distinct value is looked up once
-    distinct = encoded.dictionary.to_pylist()
-    known = np.array([codes.get(v, -2) for v in distinct] + [-1], dtype=np.int64)  # the last for an empty cell
-    if (known == -2).any():
-        raise _outside(distinct, codes)
-    found = known[to_int64(encoded.indices, fill=len(distinct))]
-    return pd.Categorical.from_codes(found, dtype=dtype, validate=False)
+    from ._arrow import to_ints
+
+    found = pc.index_in(col, value_set=vocabulary)  # null for an empty cell and for a value outside
+    if found.null_count != col.null_count:
+        raise _outside(pc.unique(pc.filter(col, pc.is_null(found))).to_pylist(), codes)
+    return pd.Categorical.from_codes(to_ints(found, fill=-1), dtype=dtype, validate=False)
 
 
 def numbers(col: Any) -> np.ndarray:
@@ -137,6 +160,17 @@ def numbers(col: Any) -> np.ndarray:
     if len(values) - int(np.count_nonzero(np.isfinite(values))) != col.null_count:
         raise ValueError("holds a number that is not finite (NaN or infinity)")
     return values
+
+
+def integers(col: Any) -> Any:
+    """A nullable ``Int64`` array of an int64 column (``pd.NA`` where empty)."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    values = (pc.fill_null(col, 0) if col.null_count else col).to_numpy()
+    return pd.arrays.IntegerArray(
+        values if values.flags.writeable else values.copy(), col.is_null().to_numpy(), copy=False
+    )
 
 
 def frame(names: list[str], header: pd.Index, places: list[np.ndarray], arrays: list[Any], rows: int) -> pd.DataFrame:

@@ -10,11 +10,12 @@ order), integers nullable ``Int64``, numbers ``float64``, booleans
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 
 from . import _frames
 from ._package import TYPES, FieldSpec, PackageSpec, TableSpec, open_package
@@ -65,34 +66,39 @@ def _no_collection() -> Iterator[None]:
 class _Plan:
     """How one table is read: the CSV reader's options and, per column, how it becomes a pandas array."""
 
-    def __init__(self, table: TableSpec) -> None:
+    def __init__(self, table: TableSpec, lists: str) -> None:
         import numpy as np
         import pandas as pd
         import pyarrow as pa
         from pyarrow import csv as pacsv
 
         scalar = {"integer": pa.int64(), "year": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
-        encoded = pa.dictionary(pa.int32(), pa.large_string())  # lists and vocabularies repeat their cells
-        nullable = {"integer": pd.Int64Dtype(), "year": pd.Int64Dtype(), "boolean": pd.BooleanDtype()}
         self.table = table
         self.names = table.field_names
         self.header = pd.Index(self.names)
         self.places = [np.array([i]) for i in range(len(self.names))]
         self.read = pacsv.ReadOptions(use_threads=False, block_size=_BLOCK_BYTES)
         types: dict[str, Any] = {}
-        self.columns: list[tuple[str, str, Any]] = []
+        self.columns: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = []  # name, converter, its arguments after the column
         for f in table.fields:
             types[f.name] = scalar.get(f.type, pa.large_string())
-            if f.is_list:
-                types[f.name] = encoded
-                self.columns.append((f.name, "list", f.delimiter))
+            if f.is_list and lists == "arrow":  # Arrow splits the text of every cell
+                types[f.name] = pa.string()
+                self.columns.append((f.name, _frames.arrow_list_column, (f.delimiter,)))
+            elif f.is_list:  # Python lists: each distinct cell is split once, so the cells come dictionary-encoded
+                types[f.name] = pa.dictionary(pa.int32(), pa.large_string())
+                self.columns.append((f.name, _frames.list_column, (f.delimiter,)))
             elif f.enum is not None and f.type == "string":
-                types[f.name] = encoded
-                self.columns.append((f.name, "enum", ({v: i for i, v in enumerate(f.enum)}, pandas_dtype(f))))
-            elif f.type in ("date", "datetime", "number"):
-                self.columns.append((f.name, f.type, None))
+                codes = {v: i for i, v in enumerate(f.enum)}
+                self.columns.append((f.name, _frames.categorical, (codes, pandas_dtype(f), pa.array(f.enum, pa.large_string()))))
+            elif f.type == "number":
+                self.columns.append((f.name, _frames.numbers, ()))
+            elif f.type in ("integer", "year"):
+                self.columns.append((f.name, _frames.integers, ()))
+            elif f.type in ("date", "datetime"):
+                self.columns.append((f.name, _datetimes, (f.type,)))
             else:
-                self.columns.append((f.name, "arrow", nullable.get(f.type, pd.StringDtype())))
+                self.columns.append((f.name, pd.api.types.pandas_dtype(TYPES[f.type].pandas).__from_arrow__, ()))
         self.convert = pacsv.ConvertOptions(
             column_types=types, null_values=[""], strings_can_be_null=True, true_values=["true"], false_values=["false"]
         )
@@ -100,16 +106,16 @@ class _Plan:
 
 #: Bytes the CSV reader parses at a time (larger blocks are slower: they fall out of the CPU caches).
 _BLOCK_BYTES = 1 << 20
-_PLANS: dict[int, _Plan] = {}
+_PLANS: dict[tuple[int, str], _Plan] = {}
 
 
-def _plan(table: TableSpec) -> _Plan:
-    """The reading plan of *table*, made once per table spec."""
-    plan = _PLANS.get(id(table))
+def _plan(table: TableSpec, lists: str) -> _Plan:
+    """The reading plan of *table* with lists as *lists*, made once per table spec."""
+    plan = _PLANS.get((id(table), lists))
     if plan is None or plan.table is not table:
         if len(_PLANS) >= 1024:
             _PLANS.clear()
-        plan = _PLANS[id(table)] = _Plan(table)
+        plan = _PLANS[id(table), lists] = _Plan(table, lists)
     return plan
 
 
@@ -117,20 +123,10 @@ def _refuse(path: Path, what: str) -> DataFileError:
     return DataFileError(f"{path}: {what}; run `k2data validate` for details")
 
 
-def _column(kind: str, extra: Any, col: Any, lists: str) -> Any:
-    """The pandas array of one parsed column (raises ValueError for a value it cannot type)."""
+def _datetimes(col: Any, kind: str) -> Any:
+    """The datetime64 array of a date or datetime column (raises ValueError for a value that is not one)."""
     import pandas as pd
 
-    if kind == "list" and lists == "arrow":
-        return _frames.arrow_list_column(col, extra)
-    if kind == "arrow":
-        return extra.__from_arrow__(col)
-    if kind == "number":
-        return _frames.numbers(col)
-    if kind == "list":
-        return _frames.list_column(col, extra)
-    if kind == "enum":
-        return _frames.categorical(col, *extra)
     fmt = "%Y-%m-%d" if kind == "date" else "ISO8601"
     try:
         return pd.to_datetime(pd.Series(col.to_pylist(), dtype="string"), format=fmt).array
@@ -150,23 +146,46 @@ def read_table(table: TableSpec, pkg: PackageSpec, lists: str = "python") -> pd.
     Raises :class:`~k2data.errors.DataFileError` if the file cannot be parsed
     as its schema says (run ``k2data validate`` to see every problem).
     """
+    return _typed(_parse(table, pkg, lists))
+
+
+class _Parsed(NamedTuple):
+    """One table's file as parsed, before its columns are converted."""
+
+    table: TableSpec
+    path: Path
+    plan: _Plan
+    arrow: Any
+
+
+def _parse(table: TableSpec, pkg: PackageSpec, lists: str) -> _Parsed:
+    """Parse *table*'s file with the column types of its plan (the file is mapped into memory, not copied)."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
     path = pkg.file(table)
-    plan = _plan(table)
+    plan = _plan(table, lists)
     try:
-        arrow = pacsv.read_csv(path, read_options=plan.read, convert_options=plan.convert)
+        with pa.memory_map(str(path)) as source:
+            arrow = pacsv.read_csv(source, read_options=plan.read, convert_options=plan.convert)
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise _refuse(path, f"cannot be loaded as typed table {table.name!r} ({first})") from None
+        column = re.match(r"In CSV column #(\d+)", first)
+        where = f" field {plan.names[int(column[1])]!r}" if column and int(column[1]) < len(plan.names) else ""
+        raise _refuse(path, f"cannot be loaded as typed table {table.name!r}{where} ({first})") from None
     if arrow.column_names != plan.names:
         raise _refuse(path, f"columns {arrow.column_names[:20]} differ from the schema's {plan.names}")
+    return _Parsed(table, path, plan, arrow)
+
+
+def _typed(parsed: _Parsed) -> pd.DataFrame:
+    """The DataFrame of a parsed table: each column converted to its pandas array."""
+    table, path, plan, arrow = parsed
     arrays = []
     with _no_collection():
-        for i, (name, kind, extra) in enumerate(plan.columns):
+        for i, (name, convert, args) in enumerate(plan.columns):
             try:
-                arrays.append(_column(kind, extra, arrow.column(i), lists))
+                arrays.append(convert(arrow.column(i), *args))
             except ValueError as exc:
                 raise _refuse(path, f"field {name!r} {exc}") from None
         df = _frames.frame(plan.names, plan.header, plan.places, arrays, arrow.num_rows)
@@ -295,7 +314,13 @@ def load(
     if name is not None:
         return convert(pkg.table(name), read_table(pkg.table(name), pkg, lists), pkg.version)
     with _no_collection():  # one pause for every table: the lists of one are not traversed again while the next is built
-        return {t.name: convert(t, read_table(t, pkg, lists), pkg.version) for t in pkg.tables}
+        parsed = [_parse(t, pkg, lists) for t in pkg.tables]  # every file first, then every conversion: each phase's code stays in the CPU caches
+        parsed.reverse()
+        frames = {}
+        while parsed:
+            one = parsed.pop()  # a table's parsed copy is let go as soon as it is converted
+            frames[one.table.name] = convert(one.table, _typed(one), pkg.version)
+        return frames
 
 
 def _converter(backend: str) -> Any:
