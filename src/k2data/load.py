@@ -98,7 +98,8 @@ class _Plan:
             elif f.type in ("date", "datetime"):
                 self.columns.append((f.name, _datetimes, (f.type,)))
             else:
-                self.columns.append((f.name, pd.api.types.pandas_dtype(TYPES[f.type].pandas).__from_arrow__, ()))
+                dtype: Any = pd.api.types.pandas_dtype(TYPES[f.type].pandas)  # string or boolean: an extension dtype
+                self.columns.append((f.name, dtype.__from_arrow__, ()))
         self.convert = pacsv.ConvertOptions(
             column_types=types, null_values=[""], strings_can_be_null=True, true_values=["true"], false_values=["false"]
         )
