@@ -41,7 +41,7 @@ from k2data._package import bundled_descriptor_path
 
 HERE = Path(__file__).resolve().parent
 #: Runs per size: validation (each run is two processes) and load.
-RUNS = {1: (9, 31), 10: (7, 21), 100: (5, 11), 1000: (3, 5), "million": (3, 0)}
+RUNS = {1: (9, 31), 10: (7, 31), 100: (5, 31), 1000: (3, 7), "million": (3, 0)}
 #: The targets of issue "validation five times faster than frictionless": (validate ratio, load ratio); lower is better.
 TARGETS: dict[object, tuple[str, str]] = {
     1: ("<= 1.2 (cold start)", "<= 1.2"),

@@ -138,11 +138,12 @@ def _datetimes(col: Any, kind: str) -> Any:
 def read_table(table: TableSpec, pkg: PackageSpec, lists: str = "python") -> pd.DataFrame:
     """Read one table's CSV file into a typed DataFrame.
 
-    The file is parsed once by pyarrow's CSV reader with the column types the
-    descriptor declares, then each column becomes its pandas array (strings
-    stay in Arrow memory; each distinct list cell is split once). List fields
-    hold Python lists, or Arrow lists if *lists* is ``"arrow"``. The file
-    must be inside the package (see :mod:`k2data._package.paths`).
+    The file is memory-mapped and parsed once by pyarrow's CSV reader with
+    the column types the descriptor declares, then each column becomes its
+    pandas array (strings stay in Arrow memory; vocabularies are looked up by
+    Arrow). List fields hold Python lists (each distinct cell split once), or
+    Arrow lists split by Arrow if *lists* is ``"arrow"``. The file must be
+    inside the package (see :mod:`k2data._package.paths`).
 
     Raises :class:`~k2data.errors.DataFileError` if the file cannot be parsed
     as its schema says (run ``k2data validate`` to see every problem).
