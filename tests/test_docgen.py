@@ -23,6 +23,7 @@ from k2data.docgen import (
     text_table,
     zenodo_json,
 )
+from k2data.docgen.dictionary import CITATION_END, CITATION_START
 from k2data.errors import K2DataError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,7 +126,8 @@ def test_splice_replaces_only_between_the_markers() -> None:
 
 def test_dictionary_check_fails_on_a_stale_file_and_passes_after_regeneration(runner, tmp_path: Path) -> None:
     out, readme, cff = tmp_path / "dd.md", tmp_path / "README.md", tmp_path / "CITATION.cff"
-    readme.write_text(f"# x\n\n{README_START}\nstale\n{README_END}\n\nend\n", encoding="utf-8")
+    quote = f"{CITATION_START}\n> Version 0.0.1, a stale citation\n{CITATION_END}"
+    readme.write_text(f"# x\n\n{README_START}\nstale\n{README_END}\n\n{quote}\n\nend\n", encoding="utf-8")
     out.write_text("stale\n", encoding="utf-8")
     args = ["dictionary", "--out", str(out), "--readme", str(readme), "--citation", str(cff)]
     stale = runner.invoke(main, [*args, "--check"])
@@ -136,7 +138,10 @@ def test_dictionary_check_fails_on_a_stale_file_and_passes_after_regeneration(ru
     assert written.exit_code == 0, written.output
     assert out.read_text(encoding="utf-8") == data_dictionary(ROOT / "datapackage.json" if CHECKOUT else None)
     assert "(dd.md#claims)" in readme.read_text(encoding="utf-8")  # links point at --out, relative to the README
-    assert readme.read_text(encoding="utf-8").endswith(f"{README_END}\n\nend\n")
+    spec = package_spec(ROOT / "datapackage.json" if CHECKOUT else None)
+    cited = readme.read_text(encoding="utf-8").split(CITATION_START, 1)[1].split(CITATION_END, 1)[0]
+    assert " ".join(line[2:] for line in cited.strip().splitlines()) == spec.citation  # the citation block is regenerated
+    assert readme.read_text(encoding="utf-8").endswith(f"{CITATION_END}\n\nend\n")
     fresh = runner.invoke(main, [*args, "--check"])
     assert fresh.exit_code == 0, fresh.output
 

@@ -18,7 +18,17 @@ from .._files import write_text_atomic
 from .._package import PackageSpec
 from ..errors import K2DataError
 from .cff import citation_cff, zenodo_json
-from .dictionary import SUMMARY_END, SUMMARY_START, data_dictionary, readme_tables, splice, summary
+from .dictionary import (
+    CITATION_END,
+    CITATION_START,
+    SUMMARY_END,
+    SUMMARY_START,
+    citation_quote,
+    data_dictionary,
+    readme_tables,
+    splice,
+    summary,
+)
 
 __all__ = ["TARGETS", "Outcome", "Target", "plan", "write"]
 
@@ -51,6 +61,8 @@ def _readme(pkg: PackageSpec, path: Path, current: str | None, paths: dict[str, 
     if SUMMARY_START in text:
         methods = os.path.relpath(pkg.root / "docs" / "methods.md", path.parent).replace(os.sep, "/")
         text = splice(text, summary(pkg=pkg, methods_path=methods), start=SUMMARY_START, end=SUMMARY_END)
+    if CITATION_START in text:
+        text = splice(text, citation_quote(pkg=pkg), start=CITATION_START, end=CITATION_END)
     return text
 
 
