@@ -285,6 +285,24 @@ def test_an_empty_cell_is_an_empty_arrow_list_even_where_arrow_kept_items_behind
     assert empty_for_null(lists).null_count == 0
 
 
+def test_loaded_frames_do_not_depend_on_the_files_they_were_read_from(pkg_copy: Path) -> None:
+    """load() memory-maps each file while parsing it; nothing it returns may still point into the mapping."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, k2data\n"
+        "from pathlib import Path\n"
+        "frames = {lists: k2data.load(datapackage=sys.argv[1], lists=lists) for lists in ('python', 'arrow')}\n"
+        "for f in (Path(sys.argv[1]).parent / 'data').glob('*.csv'):\n"
+        "    f.write_bytes(b'')  # shortened after loading: touching mapped memory now would end the process\n"
+        "print(sum(len(repr(df[c].tolist())) for d in frames.values() for df in d.values() for c in df.columns))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(pkg_copy)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert int(out.stdout) > 100_000
+
+
 def test_an_unknown_lists_option_is_refused() -> None:
     with pytest.raises(ValueError, match="python, arrow"):
         k2data.load("trials", lists="numpy")
