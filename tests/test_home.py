@@ -79,6 +79,61 @@ def test_the_docs_pin_the_action_and_the_hook_to_a_commit_with_the_tag_in_a_comm
     assert "a tag can be moved" in readme
 
 
+OWN_PIN = re.compile(r"(?:k2data@|rev:\s+)(?P<sha>[0-9a-f]{40})\s+#\s*v(?P<version>\d+\.\d+\.\d+)")
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+
+
+@needs_checkout
+def test_the_hook_and_action_examples_pin_the_commit_of_the_newest_release() -> None:
+    """Each pin of k2data's own hook or action is a commit of this repository at which that version was released.
+
+    A version's release is its tag's commit, or else the commit whose CHANGELOG.md first dated it (the project's
+    rule: a dated heading is a release). The pin is the newest dated release; at the commit that dates the current
+    version, the release before it may still be pinned. 0.1.0 is never pinned: it predates SECURITY.md's promises.
+    """
+    if _git("rev-parse", "--is-shallow-repository").stdout.strip() != "false":
+        pytest.skip("a shallow clone does not hold the released commits")
+    pins = {
+        (name, m["sha"], m["version"])
+        for name in ("README.md", "action.yml", ".pre-commit-hooks.yaml")
+        for m in OWN_PIN.finditer((ROOT / name).read_text(encoding="utf-8"))
+    }
+    assert {name for name, _, _ in pins} == {"README.md", "action.yml", ".pre-commit-hooks.yaml"}, pins
+    assert len({(sha, version) for _, sha, version in pins}) == 1, f"every example pins the same release: {pins}"
+    _, sha, version = pins.pop()
+    dated = [m["version"] for m in RELEASE.finditer((ROOT / "CHANGELOG.md").read_text(encoding="utf-8")) if _dated(m)]
+    allowed = dated[:2] if dated and dated[0] == _descriptor()["version"] else dated[:1]
+    assert version in allowed and version != "0.1.0", f"the examples pin v{version}; {_how_to_pin(allowed[0])}"
+    shown = _git("show", f"{sha}:datapackage.json")
+    assert shown.returncode == 0, f"{sha} is not a commit of this repository: {shown.stderr.strip()}"
+    assert json.loads(shown.stdout)["version"] == version, f"at {sha} the descriptor is not version {version}"
+    tag = _git("rev-parse", "-q", "--verify", f"refs/tags/v{version}^{{commit}}").stdout.strip()
+    dating = _git("log", "--reverse", "--format=%H", "-G", _dating(version), "--", "CHANGELOG.md").stdout.split()
+    assert tag or dating, f"no commit dates {version} in CHANGELOG.md: commit the release before pinning it"
+    release = tag or dating[0]
+    assert sha == release, f"the examples pin {sha}, which is not the release of {version}; {_how_to_pin(version)}"
+
+
+def _dated(heading: re.Match[str]) -> bool:
+    return bool(heading["date"]) and heading["date"][0].isdigit()
+
+
+def _dating(version: str) -> str:
+    """A regular expression (git's basic flavour) for the CHANGELOG.md heading that dates *version*."""
+    return r"^## \[" + re.escape(version) + r"\] - [0-9]"
+
+
+def _how_to_pin(version: str) -> str:
+    return (
+        f"pin the commit of v{version}, the one that dated it in CHANGELOG.md "
+        f"(git log --reverse --format=%H -G'{_dating(version)}' -- CHANGELOG.md | head -1), "
+        "in README.md, action.yml and .pre-commit-hooks.yaml"
+    )
+
+
 @needs_checkout
 def test_every_workflow_pins_its_actions_and_asks_for_the_least_permissions() -> None:
     for path in [*(ROOT / ".github" / "workflows").glob("*.yml"), ROOT / "action.yml"]:
