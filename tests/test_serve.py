@@ -240,6 +240,8 @@ def test_a_person_browses_searches_and_runs_canned_queries(server, tmp_path, req
         # a canned query without one
         page.goto(server)
         page.click("text=Randomised trials of vitamin K2 in HCC")
+        page.wait_for_url("**/randomised_k2_hcc_trials**")
+        page.locator("td.col-trial_id").first.wait_for()  # the click only starts the navigation: wait for the rows
         assert "yoshida2011" in page.locator("td.col-trial_id").all_inner_texts()
     finally:
         context.close()
