@@ -29,9 +29,14 @@ def _descriptor() -> dict:
     return json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 
 
+def _git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+
+
 def _tracked() -> list[Path]:
-    out = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=True).stdout
-    return [ROOT / line for line in out.splitlines() if line and not line.startswith("dist/")]
+    out = _git("ls-files")
+    out.check_returncode()
+    return [ROOT / line for line in out.stdout.splitlines() if line and not line.startswith("dist/")]
 
 
 @needs_checkout
@@ -80,10 +85,6 @@ def test_the_docs_pin_the_action_and_the_hook_to_a_commit_with_the_tag_in_a_comm
 
 
 OWN_PIN = re.compile(r"(?:k2data@|rev:\s+)(?P<sha>[0-9a-f]{40})\s+#\s*v(?P<version>\d+\.\d+\.\d+)")
-
-
-def _git(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
 
 
 @needs_checkout
